@@ -1,0 +1,5 @@
+import sys
+
+from outbound_profiles.cli.main import main
+
+sys.exit(main())

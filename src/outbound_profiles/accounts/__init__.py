@@ -1,0 +1,1 @@
+"""Users (tenants, accounts) and their API tokens."""

@@ -1,0 +1,99 @@
+"""Operator actions on users and tokens (the command line uses these) and authentication."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection
+
+from outbound_profiles.accounts import repository, tokens
+from outbound_profiles.accounts.account import DEFAULT_CPS, DEFAULT_MAX_CPS, Account
+from outbound_profiles.domain.ids import new_id
+
+TENANT = "tenant"
+
+
+class AccountError(Exception):
+    """An operator command that cannot be carried out (shown as the command's error)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewCredentials:
+    user_id: str
+    email: str
+    token_id: str
+    token: str
+
+
+def create_user(
+    connection: Connection,
+    email: str,
+    *,
+    concurrent_call_limit: int | None = None,
+    max_cps: int = DEFAULT_MAX_CPS,
+    default_cps: int = DEFAULT_CPS,
+) -> NewCredentials:
+    email = email.strip()
+    if "@" not in email or len(email) > 255:
+        raise AccountError(f"{email!r} is not an email address")
+    if concurrent_call_limit is not None and concurrent_call_limit < 0:
+        raise AccountError("the concurrent call limit must be >= 0")
+    if max_cps < default_cps:
+        raise AccountError(f"the maximum CPS must be at least the default CPS ({default_cps})")
+    if repository.find_user_by_email(connection, email) is not None:
+        raise AccountError(f"a user with the email {email!r} already exists")
+    user_id = new_id()
+    repository.insert_user(
+        connection,
+        {
+            "id": user_id,
+            "email": email,
+            "concurrent_call_limit": concurrent_call_limit,
+            "default_cps": default_cps,
+            "max_cps": max_cps,
+            "created_at": datetime.now(UTC),
+        },
+    )
+    return _issue_token(connection, user_id, email)
+
+
+def create_token(connection: Connection, email: str) -> NewCredentials:
+    row = repository.find_user_by_email(connection, email)
+    if row is None:
+        raise AccountError(f"no user with the email {email!r}")
+    return _issue_token(connection, row.id, row.email)
+
+
+def revoke_token(connection: Connection, token_id: str) -> None:
+    if not repository.revoke_token(connection, token_id, datetime.now(UTC)):
+        raise AccountError(f"no active token with the id {token_id!r}")
+
+
+def _issue_token(connection: Connection, user_id: int, email: str) -> NewCredentials:
+    issued = tokens.issue()
+    repository.insert_token(
+        connection,
+        {
+            "id": issued.token_id,
+            "user_id": user_id,
+            "secret_hash": issued.secret_hash,
+            "kind": TENANT,
+            "created_at": datetime.now(UTC),
+        },
+    )
+    return NewCredentials(str(user_id), email, issued.token_id, issued.token)
+
+
+def authenticate(connection: Connection, token: str, api_user: str | None) -> Account | None:
+    """The account a token belongs to; with the v1 pair, `api_user` must name the same user or key."""
+    parts = tokens.split(token)
+    if parts is None:
+        return None
+    token_id, secret = parts
+    row = repository.find_credentials(connection, token_id)
+    if row is None or row.kind != TENANT or not tokens.secret_matches(secret, row.secret_hash):
+        return None
+    if api_user is not None and api_user.lower() not in (row.email.lower(), token_id.lower()):
+        return None
+    return Account.from_row(row)

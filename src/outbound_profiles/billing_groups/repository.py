@@ -1,0 +1,63 @@
+"""Queries on billing groups. Every query names the tenant."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, delete, exists, func, select, update
+
+from outbound_profiles.models import billing_groups, outbound_profiles
+from outbound_profiles.models.base import Record
+
+
+def get(connection: Connection, user_id: int, group_id: str) -> Record | None:
+    return connection.execute(
+        select(billing_groups).where(billing_groups.c.user_id == user_id, billing_groups.c.id == group_id)
+    ).first()
+
+
+def page(connection: Connection, user_id: int, *, offset: int, limit: int) -> Sequence[Record]:
+    return connection.execute(
+        select(billing_groups)
+        .where(billing_groups.c.user_id == user_id)
+        .order_by(billing_groups.c.created_at, billing_groups.c.id)
+        .offset(offset)
+        .limit(limit)
+    ).all()
+
+
+def count(connection: Connection, user_id: int) -> int:
+    return int(
+        connection.execute(
+            select(func.count()).select_from(billing_groups).where(billing_groups.c.user_id == user_id)
+        ).scalar_one()
+    )
+
+
+def in_use(connection: Connection, user_id: int, group_id: str) -> bool:
+    return bool(
+        connection.execute(
+            select(
+                exists().where(outbound_profiles.c.user_id == user_id, outbound_profiles.c.billing_group_id == group_id)
+            )
+        ).scalar_one()
+    )
+
+
+def insert(connection: Connection, values: dict[str, Any]) -> None:
+    connection.execute(billing_groups.insert().values(values))
+
+
+def save(connection: Connection, user_id: int, group_id: str, values: dict[str, Any]) -> None:
+    connection.execute(
+        update(billing_groups)
+        .where(billing_groups.c.user_id == user_id, billing_groups.c.id == group_id)
+        .values(values)
+    )
+
+
+def remove(connection: Connection, user_id: int, group_id: str) -> None:
+    connection.execute(
+        delete(billing_groups).where(billing_groups.c.user_id == user_id, billing_groups.c.id == group_id)
+    )

@@ -1,0 +1,40 @@
+"""Settings, read once from the environment (a `.env` file in the working directory may supply them)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Literal
+
+from dotenv import load_dotenv
+
+SqliteSynchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
+
+DEFAULT_DATABASE_URL = "sqlite:///outbound-profiles.db"
+MAX_BODY_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    # NORMAL in WAL mode survives a crash of the process; a power loss may lose the last
+    # transactions that were acknowledged. FULL syncs every commit (slower, nothing lost).
+    sqlite_synchronous: SqliteSynchronous = "NORMAL"
+    log_level: str = "info"
+
+    @classmethod
+    def from_env(cls, *, dotenv: bool = True) -> Settings:
+        if dotenv:
+            load_dotenv(os.path.join(os.getcwd(), ".env"), override=False)
+        synchronous = os.environ.get("OUTBOUND_PROFILES_SQLITE_SYNCHRONOUS", "NORMAL").upper()
+        if synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+            raise ValueError(
+                f"OUTBOUND_PROFILES_SQLITE_SYNCHRONOUS must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}"
+            )
+        return cls(
+            database_url=os.environ.get("OUTBOUND_PROFILES_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            redis_url=os.environ.get("OUTBOUND_PROFILES_REDIS_URL") or None,
+            sqlite_synchronous=synchronous,  # type: ignore[arg-type]
+            log_level=os.environ.get("OUTBOUND_PROFILES_LOG_LEVEL", "info"),
+        )

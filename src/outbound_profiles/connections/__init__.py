@@ -1,0 +1,1 @@
+"""SIP connections, v1 style at `/security/connections` (SPEC §8)."""

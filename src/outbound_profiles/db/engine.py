@@ -1,0 +1,67 @@
+"""Engines for SQLite and PostgreSQL with the settings each needs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from outbound_profiles.config import Settings
+
+_json_encoder = msgspec.json.Encoder()
+
+
+def _json_serializer(value: Any) -> str:
+    return _json_encoder.encode(value).decode()
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def build_engine(settings: Settings) -> Engine:
+    url = settings.database_url
+    if is_sqlite(url):
+        return _sqlite_engine(url, settings.sqlite_synchronous)
+    return create_engine(
+        url,
+        pool_size=10,
+        max_overflow=10,
+        pool_pre_ping=True,
+        json_serializer=_json_serializer,
+        json_deserializer=msgspec.json.decode,
+    )
+
+
+def _sqlite_engine(url: str, synchronous: str) -> Engine:
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False},
+        json_serializer=_json_serializer,
+        json_deserializer=msgspec.json.decode,
+    )
+    memory = make_url(url).database in (None, "", ":memory:")
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        # Take transaction control from the driver, so BEGIN is ours (see _on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if not memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # Writers take the write lock up front: another process's writer then waits (busy_timeout)
+        # instead of failing halfway with SQLITE_BUSY when a read lock cannot be upgraded.
+        immediate = connection.get_execution_options().get("write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine

@@ -1,0 +1,1 @@
+"""Domain types defined once: ids, countries, phone numbers, money."""

@@ -1,0 +1,112 @@
+"""Errors are values with a status and a code; one handler renders them into the envelope.
+
+    ApiError                     any answer that is not a success
+    ├── Unauthorized             401 10009  missing or bad credentials
+    ├── NotFound                 404 10005  unknown id, or another tenant's id
+    ├── InvalidRequest           400        one or more problems with the request (all reported together)
+    ├── ResourceInUse            400 10021  the resource is still referenced
+    └── PayloadTooLarge          413        body over the limit
+
+Each problem carries a JSON pointer into the body or the name of a query parameter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+
+
+class ErrorCode(Enum):
+    """Telnyx error codes with their titles."""
+
+    MISSING_PARAMETER = ("10004", "Missing required parameter")
+    NOT_FOUND = ("10005", "Resource not found")
+    UNEXPECTED = ("10007", "Unexpected error")
+    AUTHENTICATION_FAILED = ("10009", "Authentication failed")
+    BAD_REQUEST = ("10015", "Bad Request")
+    RESOURCE_IN_USE = ("10021", "Resource in use")
+    INVALID_JSON = ("10023", "Invalid JSON")
+    METHOD_NOT_ALLOWED = ("10015", "Method Not Allowed")
+    PAYLOAD_TOO_LARGE = ("10015", "Request body too large")
+
+    @property
+    def code(self) -> str:
+        return self.value[0]
+
+    @property
+    def title(self) -> str:
+        return self.value[1]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    code: ErrorCode
+    detail: str
+    pointer: str | None = None
+    parameter: str | None = None
+
+
+class ApiError(Exception):
+    status: int = 400
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(p.detail for p in self.problems))
+
+
+class Unauthorized(ApiError):
+    status = 401
+
+    def __init__(self, detail: str = "Missing or invalid credentials.") -> None:
+        super().__init__([Problem(ErrorCode.AUTHENTICATION_FAILED, detail)])
+
+
+class NotFound(ApiError):
+    status = 404
+
+    def __init__(self, detail: str = "The requested resource was not found.") -> None:
+        super().__init__([Problem(ErrorCode.NOT_FOUND, detail)])
+
+
+class InvalidRequest(ApiError):
+    status = 400
+
+
+class ResourceInUse(ApiError):
+    status = 400
+
+    def __init__(self, detail: str) -> None:
+        super().__init__([Problem(ErrorCode.RESOURCE_IN_USE, detail)])
+
+
+class PayloadTooLarge(ApiError):
+    status = 413
+
+    def __init__(self, limit: int) -> None:
+        super().__init__([Problem(ErrorCode.PAYLOAD_TOO_LARGE, f"The request body exceeds {limit} bytes.")])
+
+
+class Problems:
+    """Collects every problem found in one request, so they are reported together."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self) -> None:
+        self._items: list[Problem] = []
+
+    def __bool__(self) -> bool:
+        return bool(self._items)
+
+    def add(self, pointer: str, detail: str, code: ErrorCode = ErrorCode.BAD_REQUEST) -> None:
+        self._items.append(Problem(code, detail, pointer=pointer))
+
+    def add_parameter(self, parameter: str, detail: str) -> None:
+        self._items.append(Problem(ErrorCode.BAD_REQUEST, detail, parameter=parameter))
+
+    def pointers(self) -> set[str]:
+        return {p.pointer for p in self._items if p.pointer is not None}
+
+    def raise_if_any(self) -> None:
+        if self._items:
+            raise InvalidRequest(self._items)

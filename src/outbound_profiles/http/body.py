@@ -1,0 +1,97 @@
+"""Request bodies: strict JSON, every problem reported at once with its JSON pointer.
+
+The body's msgspec Struct is the single statement of field types and constraints (the OpenAPI
+document is generated from it). The common case, a valid body, costs one `msgspec.convert` of the
+whole object; only a body that fails it is checked field by field, so that all problems are found.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from functools import cache
+from typing import Any
+
+import msgspec
+
+from outbound_profiles.errors import ErrorCode, InvalidRequest, Problem, Problems
+
+_decoder = msgspec.json.Decoder()
+_AT_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
+_PATH_SEGMENT = re.compile(r"\[(\d+|\.\.\.)\]|\.([^.\[]+)")
+
+
+def decode_object(raw: bytes) -> dict[str, Any]:
+    """The body as a JSON object, or a 400 that says why it is not one."""
+    try:
+        value = _decoder.decode(raw)
+    except msgspec.DecodeError as exc:
+        raise InvalidRequest([Problem(ErrorCode.INVALID_JSON, f"The request body is not valid JSON: {exc}.")]) from None
+    if not isinstance(value, dict):
+        raise InvalidRequest([Problem(ErrorCode.INVALID_JSON, "The request body must be a JSON object.")])
+    return value
+
+
+def escape_pointer(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+@cache
+def _field_types(schema: type[msgspec.Struct]) -> dict[str, Any]:
+    return {f.encode_name: f.type for f in msgspec.structs.fields(schema)}
+
+
+@cache
+def _required(schema: type[msgspec.Struct]) -> tuple[str, ...]:
+    return tuple(f.encode_name for f in msgspec.structs.fields(schema) if f.required)
+
+
+def convert_fields(
+    data: dict[str, Any],
+    schema: type[msgspec.Struct],
+    problems: Problems,
+    *,
+    ignored: Collection[str] = (),
+) -> dict[str, Any]:
+    """The fields of `data` converted to `schema`'s types; every problem goes to `problems`.
+
+    Fields named in `ignored` (read-only fields a client may send back) are dropped. A field that
+    fails is left out of the result, so later checks can skip what is already reported.
+    """
+    given = {k: v for k, v in data.items() if k not in ignored} if ignored else data
+    try:
+        msgspec.convert(given, schema)
+    except msgspec.ValidationError:
+        pass
+    else:
+        return dict(given)
+    types = _field_types(schema)
+    converted: dict[str, Any] = {}
+    for key, value in given.items():
+        pointer = "/" + escape_pointer(key)
+        field_type = types.get(key)
+        if field_type is None:
+            problems.add(pointer, f"Unknown field {key!r}.")
+            continue
+        try:
+            converted[key] = msgspec.convert(value, field_type)
+        except msgspec.ValidationError as exc:
+            message, suffix = _split_error(str(exc))
+            problems.add(pointer + suffix, f"Invalid value for {key!r}: {message}.")
+    for name in _required(schema):
+        if name not in given:
+            problems.add("/" + name, f"{name!r} is required.", ErrorCode.MISSING_PARAMETER)
+    return converted
+
+
+def _split_error(text: str) -> tuple[str, str]:
+    """msgspec's "Expected `int`, got `str` - at `$[2]`" as ("Expected `int`, got `str`", "/2")."""
+    match = _AT_PATH.match(text)
+    if match is None:  # pragma: no cover - the pattern matches any text
+        return text, ""
+    suffix = ""
+    for index, key in _PATH_SEGMENT.findall(match.group("path") or ""):
+        if index == "...":
+            break  # a mapping key; the pointer stops at the mapping
+        suffix += "/" + (index or escape_pointer(key))
+    return match.group("message"), suffix

@@ -1,0 +1,38 @@
+"""Who is asking (SPEC §7): `Authorization: Bearer|Token <token>`, or the v1 pair `x-api-user` + `x-api-token`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import Headers
+
+from outbound_profiles.accounts.account import Account
+from outbound_profiles.accounts.service import authenticate
+from outbound_profiles.db.database import Database
+from outbound_profiles.errors import Unauthorized
+
+
+def presented_credentials(headers: Headers) -> tuple[str, str | None]:
+    """The token and, for the v1 pair, the user it must belong to."""
+    authorization = headers.get("authorization")
+    if authorization is not None:
+        scheme, _, token = authorization.strip().partition(" ")
+        if scheme.lower() not in ("bearer", "token") or not token.strip():
+            raise Unauthorized("The Authorization header must be 'Bearer <token>' or 'Token <token>'.")
+        return token.strip(), None
+    api_user, api_token = headers.get("x-api-user"), headers.get("x-api-token")
+    if api_token and api_user:
+        return api_token.strip(), api_user.strip()
+    if api_token or api_user:
+        raise Unauthorized("x-api-user and x-api-token must be sent together.")
+    raise Unauthorized("No credentials were sent.")
+
+
+async def provide_account(request: Request[Any, Any, Any]) -> Account:
+    token, api_user = presented_credentials(request.headers)
+    database: Database = request.app.state.database
+    account = await database.read(lambda connection: authenticate(connection, token, api_user))
+    if account is None:
+        raise Unauthorized("The credentials are not valid.")
+    return account

@@ -1,0 +1,77 @@
+"""One handler renders every error into the contract's envelope (SPEC §6)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import msgspec
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFoundException
+
+from outbound_profiles.errors import ApiError, ErrorCode, NotFound, PayloadTooLarge, Problem
+from outbound_profiles.http.schemas import ErrorEnvelope, ErrorObject, ErrorSource
+
+logger = logging.getLogger("outbound_profiles.errors")
+_STATUS_CODES = {
+    400: ErrorCode.BAD_REQUEST,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    413: ErrorCode.PAYLOAD_TOO_LARGE,
+}
+
+
+def envelope(problems: tuple[Problem, ...]) -> ErrorEnvelope:
+    return ErrorEnvelope(
+        errors=[
+            ErrorObject(
+                code=p.code.code,
+                title=p.code.title,
+                detail=p.detail,
+                source=ErrorSource(pointer=p.pointer)
+                if p.pointer is not None
+                else ErrorSource(parameter=p.parameter)
+                if p.parameter is not None
+                else msgspec.UNSET,
+            )
+            for p in problems
+        ]
+    )
+
+
+def error_response(status: int, problems: tuple[Problem, ...]) -> Response[ErrorEnvelope]:
+    headers = {}
+    if status < 500:
+        # The official SDKs retry 408, 409, 429 and 5xx unless told not to; nothing here is transient.
+        headers["x-should-retry"] = "false"
+    return Response(envelope(problems), status_code=status, media_type=MediaType.JSON, headers=headers)
+
+
+def handle_api_error(_: Request[Any, Any, Any], exc: ApiError) -> Response[ErrorEnvelope]:
+    return error_response(exc.status, exc.problems)
+
+
+def handle_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorEnvelope]:
+    if isinstance(exc, NotFoundException):
+        return handle_api_error(_, NotFound("No such route."))
+    if exc.status_code == 413:
+        return handle_api_error(_, PayloadTooLarge(1024 * 1024))
+    if isinstance(exc, MethodNotAllowedException):
+        detail = "This method is not allowed on this path."
+    else:
+        detail = str(exc.detail)
+    if exc.status_code >= 500:
+        return handle_unexpected(_, exc)
+    code = _STATUS_CODES.get(exc.status_code, ErrorCode.BAD_REQUEST)
+    return error_response(exc.status_code, (Problem(code, detail),))
+
+
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorEnvelope]:
+    logger.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, (Problem(ErrorCode.UNEXPECTED, "An unexpected error occurred."),))
+
+
+EXCEPTION_HANDLERS: Any = {
+    ApiError: handle_api_error,
+    HTTPException: handle_http_exception,
+    Exception: handle_unexpected,
+}

@@ -1,0 +1,65 @@
+"""Query strings: a whitelist per endpoint; an unknown parameter or a bad value is a 400 naming it."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+from outbound_profiles.errors import Problems
+
+
+@dataclass(frozen=True, slots=True)
+class SortKey:
+    field: str
+    descending: bool
+
+
+class Query:
+    """The parameters of one request, checked against what the endpoint accepts."""
+
+    def __init__(self, params: Mapping[str, str], allowed: Collection[str], problems: Problems) -> None:
+        self._params = params
+        self._problems = problems
+        for name in params:
+            if name not in allowed:
+                problems.add_parameter(name, f"Unknown query parameter {name!r}.")
+
+    def get(self, name: str) -> str | None:
+        return self._params.get(name)
+
+    def integer(self, name: str, *, default: int, minimum: int, maximum: int | None = None) -> int:
+        raw = self._params.get(name)
+        if raw is None:
+            return default
+        if not raw.isascii() or not raw.isdigit():
+            self._problems.add_parameter(name, f"{name!r} must be a whole number, not {raw!r}.")
+            return default
+        value = int(raw)
+        if value < minimum or (maximum is not None and value > maximum):
+            bounds = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+            self._problems.add_parameter(name, f"{name!r} must be {bounds}, not {value}.")
+            return default
+        return value
+
+    def choice(self, name: str, choices: Collection[str]) -> str | None:
+        raw = self._params.get(name)
+        if raw is not None and raw not in choices:
+            self._problems.add_parameter(name, f"{name!r} must be one of {', '.join(sorted(choices))}.")
+            return None
+        return raw
+
+    def sort(self, name: str, fields: Collection[str], *, default: tuple[SortKey, ...]) -> tuple[SortKey, ...]:
+        raw = self._params.get(name)
+        if raw is None:
+            return default
+        keys: list[SortKey] = []
+        for part in raw.split(","):
+            descending = part.startswith("-")
+            field = part[1:] if descending else part
+            if field not in fields:
+                self._problems.add_parameter(
+                    name, f"Cannot sort by {field!r}; sortable fields: {', '.join(sorted(fields))}."
+                )
+                return default
+            keys.append(SortKey(field, descending))
+        return tuple(keys)

@@ -1,0 +1,39 @@
+"""Pieces every router uses: the database, the JSON body, documented error responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.openapi.spec import Schema
+from litestar.openapi.spec.enums import OpenAPIType
+
+from outbound_profiles.db.database import Database
+from outbound_profiles.errors import Problems
+from outbound_profiles.http.body import decode_object
+from outbound_profiles.http.query import Query
+
+
+def database(request: Request[Any, Any, Any]) -> Database:
+    db: Database = request.app.state.database
+    return db
+
+
+async def json_body(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    return decode_object(await request.body())
+
+
+def checked_query(request: Request[Any, Any, Any], allowed: frozenset[str]) -> tuple[Query, Problems]:
+    problems = Problems()
+    return Query(request.query_params, allowed, problems), problems
+
+
+PAGE_PARAMETERS: tuple[tuple[str, Schema, str], ...] = (
+    ("page", Schema(type=OpenAPIType.INTEGER, minimum=1, default=1), "Page number, from 1."),
+    ("per_page", Schema(type=OpenAPIType.INTEGER, minimum=1, maximum=1000, default=100), "Items per page."),
+)
+
+
+def operation_ids(**by_method: str) -> Any:
+    """Operation ids for a handler that serves several methods (each must be unique)."""
+    return lambda _handler, method, _components: by_method[str(method).upper().rsplit(".", 1)[-1]]

@@ -1,0 +1,15 @@
+"""The schema, as SQLAlchemy Core tables.
+
+Core rather than ORM classes: the update is the hot path, and a plain statement with a cached
+compilation costs a fraction of a unit-of-work flush (docs/decisions/0002-core-not-orm.md).
+Enums are stored as strings or small integers, money as integer cents, and constraint names
+follow one convention, so the schema means the same on SQLite and PostgreSQL.
+"""
+
+from outbound_profiles.models.accounts import api_tokens, users
+from outbound_profiles.models.base import metadata
+from outbound_profiles.models.billing_groups import billing_groups
+from outbound_profiles.models.connections import connections
+from outbound_profiles.models.profiles import outbound_profiles
+
+__all__ = ["api_tokens", "billing_groups", "connections", "metadata", "outbound_profiles", "users"]

@@ -1,0 +1,46 @@
+"""A profile as the API shows it, destinations in the requested format (SPEC §3, §4)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, cast
+
+from outbound_profiles.domain import countries
+from outbound_profiles.domain.timestamps import iso8601
+from outbound_profiles.profiles.model import Profile
+from outbound_profiles.profiles.schemas import AttachedConnection, ProfileOut
+
+
+def render(profile: Profile, attached: Sequence[Any], fmt: str | None = None) -> ProfileOut:
+    shown = cast(countries.DestinationFormat, fmt or profile.whitelisted_destination_format)
+    views = [AttachedConnection(id=str(c.id), connection_name=c.connection_name, active=c.active) for c in attached]
+    return ProfileOut(
+        id=str(profile.id),
+        user_id=str(profile.user_id),
+        connections=views,
+        connection_id=views[0].id if views else None,
+        name=profile.name,
+        traffic_type=cast(Any, profile.traffic_type),
+        service_plan=cast(Any, profile.service_plan),
+        cps_limit=profile.cps_limit,
+        cps_limit_increase=profile.cps_limit_increase,
+        ports=profile.ports,
+        translation_rule=profile.translation_rule,
+        active=profile.active,
+        tag_list=profile.tag_list,
+        usage_payment_method=cast(Any, profile.usage_payment_method),
+        custom_rate_deck=False,
+        rate_deck_url=None,
+        whitelisted_destination_format=shown,
+        whitelisted_destinations=[countries.BY_ALPHA2[c].code(shown) for c in profile.whitelisted_destinations],
+        max_destination_rate=None if profile.max_destination_rate is None else float(profile.max_destination_rate),
+        call_recording_type=cast(Any, profile.call_recording_type),
+        call_recording_phone_numbers=profile.call_recording_phone_numbers,
+        call_recording_format=cast(Any, profile.call_recording_format),
+        call_recording_channels=cast(Any, profile.call_recording_channels),
+        daily_spend_limit=None if profile.daily_spend_limit is None else f"{profile.daily_spend_limit:.2f}",
+        daily_spend_limit_enabled=profile.daily_spend_limit_enabled,
+        billing_group_id=profile.billing_group_id,
+        created_at=iso8601(profile.created_at),
+        updated_at=iso8601(profile.updated_at),
+    )

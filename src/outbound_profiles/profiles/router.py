@@ -1,0 +1,187 @@
+"""`/termination/endpoints` (SPEC §2): thin handlers; the rules are in the service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, Router, delete, get, post, put, route
+from litestar.datastructures import ResponseHeader
+from litestar.di import NamedDependency, Provide
+from litestar.openapi.spec import Schema
+from litestar.openapi.spec.enums import OpenAPIType
+from litestar.params import FromPath
+
+from outbound_profiles.accounts.account import Account
+from outbound_profiles.domain.countries import DESTINATION_FORMATS
+from outbound_profiles.http.credentials import provide_account
+from outbound_profiles.http.pagination import Page, page_headers
+from outbound_profiles.http.query import SortKey
+from outbound_profiles.http.routes import PAGE_PARAMETERS, checked_query, database, json_body, operation_ids
+from outbound_profiles.profiles import service
+from outbound_profiles.profiles.render import render
+from outbound_profiles.profiles.repository import SORTABLE
+from outbound_profiles.profiles.schemas import ConnectionIds, ProfileCreate, ProfileOut, ProfileUpdate
+
+FORMAT = "whitelisted_destination_format"
+_FORMAT_PARAMETER = (
+    FORMAT,
+    Schema(type=OpenAPIType.STRING, enum=list(DESTINATION_FORMATS)),
+    "Show whitelisted_destinations in this format (default: the profile's own).",
+)
+_LIST_PARAMETERS = (
+    *PAGE_PARAMETERS,
+    ("filter[name]", Schema(type=OpenAPIType.STRING), "Case-insensitive substring of the name."),
+    (
+        "sort",
+        Schema(type=OpenAPIType.STRING, examples=["-created_at,name"]),
+        f"Comma-separated fields from {', '.join(sorted(SORTABLE))}; '-' for descending. Ties by id.",
+    ),
+    _FORMAT_PARAMETER,
+)
+_LIST_QUERY = frozenset(name for name, _, _ in _LIST_PARAMETERS)
+_ONE_QUERY = frozenset({FORMAT})
+_DEFAULT_SORT = (SortKey("created_at", descending=False),)
+
+
+def _format(request: Request[Any, Any, Any], allowed: frozenset[str] = _ONE_QUERY) -> str | None:
+    query, problems = checked_query(request, allowed)
+    fmt = query.choice(FORMAT, DESTINATION_FORMATS)
+    problems.raise_if_any()
+    return fmt
+
+
+@get(
+    "/",
+    operation_id="listOutboundProfiles",
+    summary="List outbound profiles",
+    query_parameters=_LIST_PARAMETERS,
+    response_headers=[
+        ResponseHeader(name="X-Total-Count", description="Profiles matching the filter.", documentation_only=True),
+        ResponseHeader(name="Link", description="RFC 8288 links: first, prev, next, last.", documentation_only=True),
+    ],
+)
+async def list_profiles(
+    request: Request[Any, Any, Any], account: NamedDependency[Account]
+) -> Response[list[ProfileOut]]:
+    query, problems = checked_query(request, _LIST_QUERY)
+    page = Page.from_query(query)
+    fmt = query.choice(FORMAT, DESTINATION_FORMATS)
+    sort = query.sort("sort", SORTABLE, default=_DEFAULT_SORT)
+    name = query.get("filter[name]")
+    problems.raise_if_any()
+    views, total = await database(request).read(
+        lambda c: service.list_page(c, account, name_contains=name, sort=sort, offset=page.offset, limit=page.size)
+    )
+    return Response(
+        [render(v.profile, v.connections, fmt) for v in views], headers=page_headers(request.url, page, total)
+    )
+
+
+@post(
+    "/",
+    operation_id="createOutboundProfile",
+    summary="Create an outbound profile",
+    status_code=200,
+    body=ProfileCreate,
+    query_parameters=(_FORMAT_PARAMETER,),
+)
+async def create_profile(request: Request[Any, Any, Any], account: NamedDependency[Account]) -> ProfileOut:
+    fmt = _format(request)
+    body = await json_body(request)
+    view = await database(request).write(lambda c: service.create(c, account, body))
+    return render(view.profile, view.connections, fmt)
+
+
+@get(
+    "/{profile_id:str}",
+    operation_id="retrieveOutboundProfile",
+    summary="Retrieve an outbound profile",
+    query_parameters=(_FORMAT_PARAMETER,),
+)
+async def retrieve_profile(
+    request: Request[Any, Any, Any], account: NamedDependency[Account], profile_id: FromPath[str]
+) -> ProfileOut:
+    fmt = _format(request)
+    view = await database(request).read(lambda c: service.retrieve(c, account, profile_id))
+    return render(view.profile, view.connections, fmt)
+
+
+@route(
+    "/{profile_id:str}",
+    http_method=["PUT", "PATCH"],
+    operation_id=operation_ids(PUT="updateOutboundProfile", PATCH="patchOutboundProfile"),
+    summary="Update an outbound profile",
+    description="Partial: fields left out keep their values; null clears a nullable field. PATCH is an alias.",
+    body=ProfileUpdate,
+    query_parameters=(_FORMAT_PARAMETER,),
+)
+async def update_profile(
+    request: Request[Any, Any, Any], account: NamedDependency[Account], profile_id: FromPath[str]
+) -> ProfileOut:
+    fmt = _format(request)
+    body = await json_body(request)
+    view = await database(request).write(lambda c: service.update(c, account, profile_id, body))
+    return render(view.profile, view.connections, fmt)
+
+
+@delete(
+    "/{profile_id:str}",
+    operation_id="deleteOutboundProfile",
+    summary="Delete an outbound profile",
+    status_code=200,
+    query_parameters=(_FORMAT_PARAMETER,),
+)
+async def delete_profile(
+    request: Request[Any, Any, Any], account: NamedDependency[Account], profile_id: FromPath[str]
+) -> ProfileOut:
+    fmt = _format(request)
+    view = await database(request).write(lambda c: service.delete(c, account, profile_id))
+    return render(view.profile, view.connections, fmt)
+
+
+@put(
+    "/{profile_id:str}/actions/attach_connections",
+    operation_id="attachConnections",
+    summary="Attach connections to an outbound profile",
+    body=ConnectionIds,
+    query_parameters=(_FORMAT_PARAMETER,),
+)
+async def attach_connections(
+    request: Request[Any, Any, Any], account: NamedDependency[Account], profile_id: FromPath[str]
+) -> ProfileOut:
+    fmt = _format(request)
+    body = await json_body(request)
+    view = await database(request).write(lambda c: service.attach_connections(c, account, profile_id, body))
+    return render(view.profile, view.connections, fmt)
+
+
+@put(
+    "/{profile_id:str}/actions/detach_connections",
+    operation_id="detachConnections",
+    summary="Detach connections from an outbound profile",
+    body=ConnectionIds,
+    query_parameters=(_FORMAT_PARAMETER,),
+)
+async def detach_connections(
+    request: Request[Any, Any, Any], account: NamedDependency[Account], profile_id: FromPath[str]
+) -> ProfileOut:
+    fmt = _format(request)
+    body = await json_body(request)
+    view = await database(request).write(lambda c: service.detach_connections(c, account, profile_id, body))
+    return render(view.profile, view.connections, fmt)
+
+
+router = Router(
+    path="/termination/endpoints",
+    route_handlers=[
+        list_profiles,
+        create_profile,
+        retrieve_profile,
+        update_profile,
+        delete_profile,
+        attach_connections,
+        detach_connections,
+    ],
+    dependencies={"account": Provide(provide_account)},
+    tags=["Outbound profiles"],
+)

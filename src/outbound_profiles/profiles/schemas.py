@@ -1,0 +1,125 @@
+"""Request and response shapes of `/termination/endpoints` (SPEC §3).
+
+The request Structs state each field's JSON type and constraints once: the request parser
+checks bodies against them and the OpenAPI document is generated from them. Absent and null are
+different: an absent field is `UNSET`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+TrafficType = Literal[1, 2]
+ServicePlan = Literal[1, 2, 4]
+UsagePaymentMethod = Literal["tariff", "rate-deck"]
+DestinationFormat = Literal["alpha2", "alpha3", "iso_numeric"]
+# `by_caller_phone_number` (the seed's prose, and v2's spelling) is accepted as the same value.
+CallRecordingTypeIn = Literal["all", "none", "by_call_phone_number", "by_caller_phone_number"]
+CallRecordingType = Literal["all", "none", "by_call_phone_number"]
+CallRecordingFormat = Literal["wav", "mp3"]
+CallRecordingChannels = Literal["single", "dual"]
+
+Text255 = Annotated[str, Meta(max_length=255)]
+Tag = Annotated[str, Meta(min_length=1, max_length=255)]
+Count = Annotated[int, Meta(ge=0, le=2_147_483_647)]
+Rate = Annotated[float, Meta(ge=0, description="USD per minute")]
+UsdAmount = Annotated[
+    str,
+    Meta(
+        pattern=r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?$",
+        description="USD, at most 2 decimals",
+        examples=["100.00"],
+    ),
+]
+CountryCode = Annotated[str, Meta(description="ISO 3166-1 alpha2, alpha3 or numeric code", examples=["US"])]
+PhoneNumber = Annotated[str, Meta(description="E.164", examples=["+13125550100"])]
+Id = Annotated[str, Meta(examples=["1293384261075731499"])]
+
+READ_ONLY_FIELDS = frozenset(
+    {
+        "id",
+        "user_id",
+        "connections",
+        "connection_id",
+        "cps_limit",
+        "custom_rate_deck",
+        "rate_deck_url",
+        "created_at",
+        "updated_at",
+    }
+)
+
+
+class ProfileUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Fields a client may set; every one is optional in an update (absent = unchanged)."""
+
+    connection_ids: list[Id] | UnsetType = UNSET
+    name: Text255 | UnsetType | None = UNSET
+    traffic_type: TrafficType | UnsetType = UNSET
+    service_plan: ServicePlan | UnsetType = UNSET
+    active: bool | UnsetType = UNSET
+    translation_rule: Text255 | UnsetType | None = UNSET
+    cps_limit_increase: Count | UnsetType = UNSET
+    ports: Count | UnsetType | None = UNSET
+    tag_list: Annotated[list[Tag], Meta(max_length=100)] | UnsetType = UNSET
+    usage_payment_method: UsagePaymentMethod | UnsetType = UNSET
+    whitelisted_destination_format: DestinationFormat | UnsetType = UNSET
+    whitelisted_destinations: list[CountryCode] | UnsetType = UNSET
+    max_destination_rate: Rate | UnsetType | None = UNSET
+    call_recording_type: CallRecordingTypeIn | UnsetType = UNSET
+    call_recording_phone_numbers: list[PhoneNumber] | UnsetType = UNSET
+    call_recording_format: CallRecordingFormat | UnsetType = UNSET
+    call_recording_channels: CallRecordingChannels | UnsetType = UNSET
+    daily_spend_limit: UsdAmount | UnsetType | None = UNSET
+    daily_spend_limit_enabled: bool | UnsetType = UNSET
+    billing_group_id: str | UnsetType | None = UNSET
+
+
+class ProfileCreate(ProfileUpdate, forbid_unknown_fields=True, kw_only=True):
+    """As an update, but `connection_ids` is required (it may be empty)."""
+
+    connection_ids: list[Id]
+
+
+class ConnectionIds(msgspec.Struct, forbid_unknown_fields=True):
+    connection_ids: list[Id]
+
+
+class AttachedConnection(msgspec.Struct):
+    id: str
+    connection_name: str
+    active: bool
+
+
+class ProfileOut(msgspec.Struct):
+    id: str
+    user_id: str
+    connections: list[AttachedConnection]
+    connection_id: str | None
+    name: str | None
+    traffic_type: TrafficType
+    service_plan: ServicePlan
+    cps_limit: int
+    cps_limit_increase: int
+    ports: int | None
+    translation_rule: str | None
+    active: bool
+    tag_list: list[str]
+    usage_payment_method: UsagePaymentMethod
+    custom_rate_deck: bool
+    rate_deck_url: str | None
+    whitelisted_destination_format: DestinationFormat
+    whitelisted_destinations: list[str]
+    max_destination_rate: float | None
+    call_recording_type: CallRecordingType
+    call_recording_phone_numbers: list[str]
+    call_recording_format: CallRecordingFormat
+    call_recording_channels: CallRecordingChannels
+    daily_spend_limit: str | None
+    daily_spend_limit_enabled: bool
+    billing_group_id: str | None
+    created_at: str
+    updated_at: str

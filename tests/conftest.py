@@ -1,0 +1,141 @@
+"""Fixtures: a real, migrated database per test, the app over HTTP, and factories for test data.
+
+Each test gets its own SQLite file, copied from one migrated once per session, so tests share
+no state and run in any order.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from outbound_profiles.accounts import service as accounts
+from outbound_profiles.accounts.account import Account
+from outbound_profiles.app import create_app
+from outbound_profiles.config import Settings
+from outbound_profiles.db.database import Database
+from outbound_profiles.db.engine import build_engine
+from outbound_profiles.db.migrate import upgrade
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = build_engine(Settings(database_url=f"sqlite:///{path}"))
+    upgrade(engine)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def settings(migrated_template: Path, tmp_path: Path) -> Settings:
+    path = tmp_path / "outbound-profiles.db"
+    shutil.copyfile(migrated_template, path)
+    return Settings(database_url=f"sqlite:///{path}")
+
+
+@pytest.fixture
+def database(settings: Settings) -> Iterator[Database]:
+    db = Database(build_engine(settings))
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def client(settings: Settings, database: Database) -> Iterator[TestClient[Any]]:
+    with TestClient(create_app(settings, database)) as test_client:
+        yield test_client
+
+
+@dataclass(frozen=True)
+class Tenant:
+    account: Account
+    email: str
+    token_id: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+class TenantFactory:
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._count = 0
+
+    def __call__(
+        self, *, email: str | None = None, concurrent_call_limit: int | None = None, max_cps: int = 1000
+    ) -> Tenant:
+        self._count += 1
+        email = email or f"user{self._count}@example.com"
+        credentials = self._database.run_sync(
+            lambda c: accounts.create_user(c, email, concurrent_call_limit=concurrent_call_limit, max_cps=max_cps),
+            write=True,
+        )
+        account = Account(int(credentials.user_id), email, concurrent_call_limit, 100, max_cps)
+        return Tenant(account, email, credentials.token_id, credentials.token)
+
+
+@pytest.fixture
+def make_tenant(database: Database) -> TenantFactory:
+    return TenantFactory(database)
+
+
+@pytest.fixture
+def tenant(make_tenant: TenantFactory) -> Tenant:
+    return make_tenant()
+
+
+@pytest.fixture
+def other_tenant(make_tenant: TenantFactory) -> Tenant:
+    return make_tenant()
+
+
+class Api:
+    """Test-data factories that go through the HTTP API, with keyword defaults."""
+
+    def __init__(self, client: TestClient[Any], tenant: Tenant) -> None:
+        self.client = client
+        self.tenant = tenant
+
+    def connection(self, *, connection_name: str = "trunk", active: bool = True) -> dict[str, Any]:
+        response = self.client.post(
+            "/security/connections",
+            json={"connection_name": connection_name, "active": active},
+            headers=self.tenant.headers,
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    def billing_group(self, *, name: str = "group") -> dict[str, Any]:
+        response = self.client.post("/billing_groups", json={"name": name}, headers=self.tenant.headers)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    def profile(self, **fields: Any) -> dict[str, Any]:
+        fields.setdefault("connection_ids", [])
+        response = self.client.post("/termination/endpoints", json=fields, headers=self.tenant.headers)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+
+@pytest.fixture
+def api(client: TestClient[Any], tenant: Tenant) -> Api:
+    return Api(client, tenant)
+
+
+@pytest.fixture
+def other_api(client: TestClient[Any], other_tenant: Tenant) -> Api:
+    return Api(client, other_tenant)
