@@ -22,6 +22,7 @@ from outbound_profiles.config import Settings
 from outbound_profiles.db.database import Database
 from outbound_profiles.db.engine import build_engine
 from outbound_profiles.db.migrate import upgrade
+from tests.live import LiveServer, live_server
 
 
 @pytest.fixture(scope="session")
@@ -139,3 +140,10 @@ def api(client: TestClient[Any], tenant: Tenant) -> Api:
 @pytest.fixture
 def other_api(client: TestClient[Any], other_tenant: Tenant) -> Api:
     return Api(client, other_tenant)
+
+
+@pytest.fixture
+def server(settings: Settings, tmp_path: Path) -> Iterator[LiveServer]:
+    """The service in its own process, on its own copy of the migrated database."""
+    with live_server(settings.database_url, tmp_path) as running:
+        yield running
