@@ -1,0 +1,83 @@
+"""The baseline of `put_ratio.py`: a raw ASGI app (no framework) doing an in-memory PUT.
+
+`PUT /termination/endpoints/{id}` reads the whole body, decodes it with msgspec's JSON decoder
+(the library the service itself uses for bodies and responses), merges it into an in-memory dict
+of profiles keyed by id, encodes the merged dict with msgspec and answers 200 application/json.
+Anything else is a 404 (or 405 for another method on that path). No auth, no validation, no
+database: the cost of the HTTP server plus the JSON work, which is the floor under any framework.
+
+Run it the way the benchmark does (same uvicorn options as `outbound-profiles serve`):
+
+    .venv/bin/python -m uvicorn --app-dir bench raw_asgi:app --workers 1 --no-access-log --log-level warning
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import msgspec
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+PREFIX = "/termination/endpoints/"
+_JSON_HEADERS = [(b"content-type", b"application/json")]
+_decoder = msgspec.json.Decoder()
+_encoder = msgspec.json.Encoder()
+_profiles: dict[str, dict[str, Any]] = {}
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return b""
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def _answer(send: Send, status: int, body: bytes) -> None:
+    headers = [*_JSON_HEADERS, (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def app(scope: Scope, receive: Receive, send: Send) -> None:
+    if scope["type"] == "lifespan":
+        await _lifespan(receive, send)
+        return
+    if scope["type"] != "http":
+        return
+    path: str = scope["path"]
+    profile_id = path[len(PREFIX) :] if path.startswith(PREFIX) else ""
+    if not profile_id or "/" in profile_id:
+        await _answer(send, 404, b'{"errors":[{"code":"10005","title":"Resource not found"}]}')
+        return
+    if scope["method"] != "PUT":
+        await _answer(send, 405, b'{"errors":[{"code":"10015","title":"Method not allowed"}]}')
+        return
+    try:
+        changes = _decoder.decode(await _read_body(receive))
+    except msgspec.DecodeError:
+        changes = None
+    if not isinstance(changes, dict):
+        await _answer(send, 400, b'{"errors":[{"code":"10023","title":"Invalid JSON"}]}')
+        return
+    profile = _profiles.setdefault(profile_id, {"id": profile_id})
+    profile.update(changes)
+    await _answer(send, 200, _encoder.encode(profile))
