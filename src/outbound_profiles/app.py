@@ -10,21 +10,21 @@ from outbound_profiles.config import MAX_BODY_BYTES, Settings
 from outbound_profiles.connections.router import router as connections_router
 from outbound_profiles.db.database import Database
 from outbound_profiles.db.engine import build_engine
+from outbound_profiles.http.allow import complete_allow_header
 from outbound_profiles.http.errors import EXCEPTION_HANDLERS
-from outbound_profiles.http.openapi import document_parsed_inputs, openapi_config
+from outbound_profiles.http.openapi import openapi_config
 from outbound_profiles.profiles.router import router as profiles_router
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     database = database or Database(build_engine(settings))
-    app = Litestar(
+    return Litestar(
         route_handlers=[profiles_router, connections_router, billing_groups_router],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(),
         request_max_body_size=MAX_BODY_BYTES,
         state=State({"database": database, "settings": settings}),
         on_shutdown=[database.dispose],
+        before_send=[complete_allow_header],
     )
-    document_parsed_inputs(app)
-    return app

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
 from outbound_profiles.models import api_tokens, users
 from outbound_profiles.models.base import Record
@@ -19,12 +19,12 @@ _CREDENTIALS = (
         api_tokens.c.kind,
     )
     .join(users, users.c.id == api_tokens.c.user_id)
-    .where(api_tokens.c.revoked_at.is_(None))
+    .where(api_tokens.c.revoked_at.is_(None), api_tokens.c.id == bindparam("token_id"))
 )
 
 
 def find_credentials(connection: Connection, token_id: str) -> Record | None:
-    return connection.execute(_CREDENTIALS.where(api_tokens.c.id == token_id)).first()
+    return connection.execute(_CREDENTIALS, {"token_id": token_id}).first()
 
 
 def find_user_by_email(connection: Connection, email: str) -> Record | None:

@@ -9,6 +9,8 @@ from sqlalchemy import Connection
 
 from outbound_profiles.accounts import repository, tokens
 from outbound_profiles.accounts.account import DEFAULT_CPS, DEFAULT_MAX_CPS, Account
+from outbound_profiles.db.cache import Cache
+from outbound_profiles.db.database import database_of
 from outbound_profiles.domain.ids import new_id
 
 TENANT = "tenant"
@@ -68,6 +70,8 @@ def create_token(connection: Connection, email: str) -> NewCredentials:
 def revoke_token(connection: Connection, token_id: str) -> None:
     if not repository.revoke_token(connection, token_id, datetime.now(UTC)):
         raise AccountError(f"no active token with the id {token_id!r}")
+    # Another process's caches are cleared by the commit itself (see db/cache.py); this one's here.
+    _credentials(connection).discard(token_id)
 
 
 def _issue_token(connection: Connection, user_id: int, email: str) -> NewCredentials:
@@ -85,15 +89,34 @@ def _issue_token(connection: Connection, user_id: int, email: str) -> NewCredent
     return NewCredentials(str(user_id), email, issued.token_id, issued.token)
 
 
+@dataclass(frozen=True, slots=True)
+class _Credentials:
+    secret_hash: str
+    kind: str
+    account: Account
+
+
+def _credentials(connection: Connection) -> Cache[str, _Credentials]:
+    return database_of(connection).cache("credentials")
+
+
 def authenticate(connection: Connection, token: str, api_user: str | None) -> Account | None:
     """The account a token belongs to; with the v1 pair, `api_user` must name the same user or key."""
     parts = tokens.split(token)
     if parts is None:
         return None
     token_id, secret = parts
-    row = repository.find_credentials(connection, token_id)
-    if row is None or row.kind != TENANT or not tokens.secret_matches(secret, row.secret_hash):
+    cache = _credentials(connection)
+    found = cache.get(token_id)
+    if found is None:
+        row = repository.find_credentials(connection, token_id)
+        if row is None:
+            return None
+        found = _Credentials(row.secret_hash, row.kind, Account.from_row(row))
+        cache.put(token_id, found)
+    if found.kind != TENANT or not tokens.secret_matches(secret, found.secret_hash):
         return None
-    if api_user is not None and api_user.lower() not in (row.email.lower(), token_id.lower()):
+    account = found.account
+    if api_user is not None and api_user.lower() not in (account.email.lower(), token_id.lower()):
         return None
-    return Account.from_row(row)
+    return account

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,7 +12,21 @@ from outbound_profiles.models import billing_groups, outbound_profiles
 from outbound_profiles.models.base import Record
 
 
+def is_group_id(value: str) -> bool:
+    """Whether `value` can be a group's id: a UUID in canonical form (ids are made as `str(uuid4())`).
+
+    Anything else is no group, and never reaches the database (PostgreSQL refuses a NUL character
+    in a text parameter, so a stray one would otherwise be a 500).
+    """
+    try:
+        return len(value) == 36 and str(uuid.UUID(value)) == value
+    except ValueError:
+        return False
+
+
 def get(connection: Connection, user_id: int, group_id: str) -> Record | None:
+    if not is_group_id(group_id):
+        return None
     return connection.execute(
         select(billing_groups).where(billing_groups.c.user_id == user_id, billing_groups.c.id == group_id)
     ).first()

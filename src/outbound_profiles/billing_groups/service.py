@@ -72,7 +72,7 @@ def list_page(
 
 
 def _load(connection: Connection, account: Account, group_id: str) -> Record:
-    row = repository.get(connection, account.id, group_id) if len(group_id) <= 36 else None
+    row = repository.get(connection, account.id, group_id)
     if row is None:
         raise NotFound(f"No billing group with id {group_id!r}.")
     return row

@@ -5,16 +5,49 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, func, or_, select, update
 
 from outbound_profiles.models import connections
 from outbound_profiles.models.base import Record
 
+# The statements of the hot path are built once: building one costs more than running it.
+_USER = connections.c.user_id == bindparam("key_user_id")
+_GET = select(connections).where(_USER, connections.c.id == bindparam("key_connection_id"))
+_OWNED = select(connections.c.id, connections.c.outbound_profile_id).where(
+    _USER, connections.c.id.in_(bindparam("ids", expanding=True))
+)
+_ATTACHED_TO = (
+    select(connections.c.id, connections.c.connection_name, connections.c.active, connections.c.outbound_profile_id)
+    .where(connections.c.outbound_profile_id.in_(bindparam("profile_ids", expanding=True)))
+    .order_by(connections.c.attach_position, connections.c.id)
+)
+_NEXT_POSITION = select(func.max(connections.c.attach_position)).where(
+    connections.c.outbound_profile_id == bindparam("key_profile_id")
+)
+_ATTACH = (
+    update(connections)
+    .where(
+        _USER,
+        connections.c.id == bindparam("key_connection_id"),
+        or_(
+            connections.c.outbound_profile_id.is_(None),
+            connections.c.outbound_profile_id == bindparam("key_profile_id"),
+        ),
+    )
+    .values(outbound_profile_id=bindparam("key_profile_id"), attach_position=bindparam("position"))
+)
+_ON_PROFILE = (_USER, connections.c.outbound_profile_id == bindparam("key_profile_id"))
+_DETACHED = {"outbound_profile_id": None, "attach_position": None}
+_DETACH_ALL_BUT = (
+    update(connections).where(*_ON_PROFILE, connections.c.id.not_in(bindparam("ids", expanding=True))).values(_DETACHED)
+)
+_DETACH_ONLY = (
+    update(connections).where(*_ON_PROFILE, connections.c.id.in_(bindparam("ids", expanding=True))).values(_DETACHED)
+)
+
 
 def get(connection: Connection, user_id: int, connection_id: int) -> Record | None:
-    return connection.execute(
-        select(connections).where(connections.c.user_id == user_id, connections.c.id == connection_id)
-    ).first()
+    return connection.execute(_GET, {"key_user_id": user_id, "key_connection_id": connection_id}).first()
 
 
 def owned(connection: Connection, user_id: int, ids: Iterable[int]) -> dict[int, Record]:
@@ -22,11 +55,7 @@ def owned(connection: Connection, user_id: int, ids: Iterable[int]) -> dict[int,
     wanted = list(ids)
     if not wanted:
         return {}
-    rows = connection.execute(
-        select(connections.c.id, connections.c.outbound_profile_id).where(
-            connections.c.user_id == user_id, connections.c.id.in_(wanted)
-        )
-    ).all()
+    rows = connection.execute(_OWNED, {"key_user_id": user_id, "ids": wanted}).all()
     return {row.id: row for row in rows}
 
 
@@ -34,35 +63,24 @@ def attached_to(connection: Connection, profile_ids: Sequence[int]) -> Sequence[
     """The connections of these profiles, in the order they were attached."""
     if not profile_ids:
         return []
-    return connection.execute(
-        select(
-            connections.c.id,
-            connections.c.connection_name,
-            connections.c.active,
-            connections.c.outbound_profile_id,
-        )
-        .where(connections.c.outbound_profile_id.in_(profile_ids))
-        .order_by(connections.c.attach_position, connections.c.id)
-    ).all()
+    return connection.execute(_ATTACHED_TO, {"profile_ids": list(profile_ids)}).all()
 
 
 def next_position(connection: Connection, profile_id: int) -> int:
-    current = connection.execute(
-        select(func.max(connections.c.attach_position)).where(connections.c.outbound_profile_id == profile_id)
-    ).scalar_one()
+    current = connection.execute(_NEXT_POSITION, {"key_profile_id": profile_id}).scalar_one()
     return 0 if current is None else int(current) + 1
 
 
 def attach(connection: Connection, user_id: int, profile_id: int, connection_id: int, position: int) -> bool:
     """Point the connection at the profile unless another profile holds it. False when it lost."""
     result = connection.execute(
-        update(connections)
-        .where(
-            connections.c.user_id == user_id,
-            connections.c.id == connection_id,
-            or_(connections.c.outbound_profile_id.is_(None), connections.c.outbound_profile_id == profile_id),
-        )
-        .values(outbound_profile_id=profile_id, attach_position=position)
+        _ATTACH,
+        {
+            "key_user_id": user_id,
+            "key_connection_id": connection_id,
+            "key_profile_id": profile_id,
+            "position": position,
+        },
     )
     return result.rowcount == 1
 
@@ -76,13 +94,8 @@ def detach(
     only: Iterable[int] | None = None,
 ) -> None:
     """Detach the profile's connections: all but `keep`, or only those in `only`."""
-    condition = and_(connections.c.user_id == user_id, connections.c.outbound_profile_id == profile_id)
-    kept = list(keep)
-    if kept:
-        condition = and_(condition, connections.c.id.not_in(kept))
-    if only is not None:
-        condition = and_(condition, connections.c.id.in_(list(only)))
-    connection.execute(update(connections).where(condition).values(outbound_profile_id=None, attach_position=None))
+    statement, ids = (_DETACH_ALL_BUT, list(keep)) if only is None else (_DETACH_ONLY, list(only))
+    connection.execute(statement, {"key_user_id": user_id, "key_profile_id": profile_id, "ids": ids})
 
 
 def page(connection: Connection, user_id: int, *, offset: int, limit: int) -> Sequence[Record]:

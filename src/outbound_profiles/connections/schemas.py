@@ -5,7 +5,8 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-ConnectionName = Annotated[str, Meta(min_length=1, max_length=255)]
+# No NUL character: PostgreSQL cannot store one in text (the same body must behave alike on both databases).
+ConnectionName = Annotated[str, Meta(min_length=1, max_length=255, pattern=r"^[^\x00]*$")]
 
 
 class ConnectionCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

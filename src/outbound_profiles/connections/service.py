@@ -16,6 +16,7 @@ from outbound_profiles.domain.timestamps import iso8601, now
 from outbound_profiles.errors import NotFound, Problems
 from outbound_profiles.http.body import convert_fields
 from outbound_profiles.models.base import Record
+from outbound_profiles.profiles import views
 
 
 def render(row: Record) -> ConnectionOut:
@@ -56,6 +57,8 @@ def retrieve(connection: Connection, account: Account, connection_id: str) -> Co
 def delete(connection: Connection, account: Account, connection_id: str) -> ConnectionOut:
     row = _load(connection, account, connection_id)
     repository.remove(connection, account.id, row.id)
+    if row.outbound_profile_id is not None:
+        views.forget(connection, row.outbound_profile_id)
     return render(row)
 
 

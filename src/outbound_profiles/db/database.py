@@ -4,46 +4,109 @@ A request's work is a plain function of a Connection. `Database.write` and `Data
 the transaction, run it, and commit on success or roll back on any error, so a request that
 fails changes nothing. Services only execute statements; they never commit.
 
-On SQLite the function runs inline on the event loop: it never awaits, so the process's
-transactions run one after another (SQLite has one writer anyway) and a write costs tens of
-microseconds instead of a thread hop. On PostgreSQL it runs in a worker thread, where row locks
-order concurrent writers.
+On SQLite the function runs inline on the event loop, on one connection the process keeps open:
+it never awaits, so the process's transactions run one after another (SQLite has one writer
+anyway) and a write costs tens of microseconds instead of a thread hop and a pool checkout. On
+PostgreSQL it runs in a worker thread on a pooled connection, where row locks order writers.
+
+The Database also keeps the in-process caches valid (see `db/cache.py`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import anyio.to_thread
 from sqlalchemy import Connection, Engine
 
+from outbound_profiles.db.cache import Cache
 from outbound_profiles.db.engine import is_sqlite
 
 T = TypeVar("T")
+_AFTER_COMMIT = "outbound_profiles.after_commit"
+_DATABASE = "outbound_profiles.database"
 
 
 class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.is_sqlite = is_sqlite(str(engine.url))
+        self._inline: Connection | None = None
+        self._data_version: int | None = None
+        self._caches: dict[str, Cache[Any, Any]] = {}
+
+    def cache(self, name: str, *, max_entries: int = 100_000) -> Cache[Any, Any]:
+        """The named cache of this database (created on first use; disabled off SQLite)."""
+        existing = self._caches.get(name)
+        if existing is None:
+            existing = self._caches[name] = Cache(name, max_entries=max_entries, enabled=self.is_sqlite)
+        return existing
 
     def run_sync(self, work: Callable[[Connection], T], *, write: bool) -> T:
+        if self.is_sqlite:
+            return self._run_inline(work, write=write)
         with self.engine.connect() as connection:
-            if write:
-                connection = connection.execution_options(write=True)
-            with connection.begin():
-                return work(connection)
+            connection.info[_DATABASE] = self
+            return self._run(connection, work, write=write)
 
     async def write(self, work: Callable[[Connection], T]) -> T:
         if self.is_sqlite:
-            return self.run_sync(work, write=True)
+            return self._run_inline(work, write=True)
         return await anyio.to_thread.run_sync(lambda: self.run_sync(work, write=True))
 
     async def read(self, work: Callable[[Connection], T]) -> T:
         if self.is_sqlite:
-            return self.run_sync(work, write=False)
+            return self._run_inline(work, write=False)
         return await anyio.to_thread.run_sync(lambda: self.run_sync(work, write=False))
 
     def dispose(self) -> None:
+        if self._inline is not None:
+            self._inline.close()
+            self._inline = None
         self.engine.dispose()
+
+    def _run_inline(self, work: Callable[[Connection], T], *, write: bool) -> T:
+        connection = self._inline
+        if connection is None or connection.closed or connection.invalidated:
+            connection = self._inline = self.engine.connect()
+            connection.info[_DATABASE] = self
+        try:
+            return self._run(connection, work, write=write)
+        except BaseException:
+            if connection.invalidated:
+                self._inline = None
+            raise
+
+    def _run(self, connection: Connection, work: Callable[[Connection], T], *, write: bool) -> T:
+        connection.execution_options(write=write)
+        try:
+            with connection.begin():
+                if self.is_sqlite:
+                    self._notice_other_writers(connection)
+                result = work(connection)
+        finally:
+            callbacks = connection.info.pop(_AFTER_COMMIT, ())
+        for callback in callbacks:
+            callback()
+        return result
+
+    def _notice_other_writers(self, connection: Connection) -> None:
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        version = driver.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._data_version:
+            # Another process committed (or this is the first look): nothing cached can be trusted.
+            self._data_version = version
+            for cache in self._caches.values():
+                cache.clear()
+
+
+def database_of(connection: Connection) -> Database:
+    database: Database = connection.info[_DATABASE]
+    return database
+
+
+def after_commit(connection: Connection, callback: Callable[[], None]) -> None:
+    """Run `callback` once the current transaction has committed (never if it rolls back)."""
+    connection.info.setdefault(_AFTER_COMMIT, []).append(callback)

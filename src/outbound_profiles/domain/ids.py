@@ -44,8 +44,11 @@ new_id = _default.next_id
 
 
 def parse_id(value: str) -> int | None:
-    """The integer behind an id string, or None when it cannot be one of ours."""
-    if not value.isascii() or not value.isdigit() or len(value) > 19:
+    """The integer behind an id string, or None when it cannot be one of ours.
+
+    Only the canonical spelling is an id: "0123" is not "123" (one resource, one id string).
+    """
+    if not value.isascii() or not value.isdigit() or len(value) > 19 or value.startswith("0"):
         return None
     number = int(value)
     return number if 0 < number < (1 << 63) else None

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 
 _E164_SHAPE = re.compile(r"\+[0-9]{2,15}")
 
 
+@lru_cache(maxsize=8192)  # libphonenumber's parse is slow, and a profile's numbers are sent again and again
 def e164_problem(number: str) -> str | None:
     """Why `number` is not an acceptable E.164 number, or None when it is."""
     if not _E164_SHAPE.fullmatch(number):

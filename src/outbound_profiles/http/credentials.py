@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from litestar import Request
 from litestar.datastructures import Headers
+from sqlalchemy import Connection
 
 from outbound_profiles.accounts.account import Account
 from outbound_profiles.accounts.service import authenticate
 from outbound_profiles.db.database import Database
 from outbound_profiles.errors import Unauthorized
+
+T = TypeVar("T")
 
 
 def presented_credentials(headers: Headers) -> tuple[str, str | None]:
@@ -27,6 +31,22 @@ def presented_credentials(headers: Headers) -> tuple[str, str | None]:
     if api_token or api_user:
         raise Unauthorized("x-api-user and x-api-token must be sent together.")
     raise Unauthorized("No credentials were sent.")
+
+
+async def as_user(
+    request: Request[Any, Any, Any], work: Callable[[Connection, Account], T], *, write: bool = False
+) -> T:
+    """Run `work` for the caller, authenticated in the same transaction as the work itself."""
+    token, api_user = presented_credentials(request.headers)
+
+    def authenticated(connection: Connection) -> T:
+        account = authenticate(connection, token, api_user)
+        if account is None:
+            raise Unauthorized("The credentials are not valid.")
+        return work(connection, account)
+
+    database: Database = request.app.state.database
+    return await (database.write(authenticated) if write else database.read(authenticated))
 
 
 async def provide_account(request: Request[Any, Any, Any]) -> Account:

@@ -38,8 +38,10 @@ def envelope(problems: tuple[Problem, ...]) -> ErrorEnvelope:
     )
 
 
-def error_response(status: int, problems: tuple[Problem, ...]) -> Response[ErrorEnvelope]:
-    headers = {}
+def error_response(
+    status: int, problems: tuple[Problem, ...], headers: dict[str, str] | None = None
+) -> Response[ErrorEnvelope]:
+    headers = dict(headers or {})
     if status < 500:
         # The official SDKs retry 408, 409, 429 and 5xx unless told not to; nothing here is transient.
         headers["x-should-retry"] = "false"
@@ -55,14 +57,17 @@ def handle_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Resp
         return handle_api_error(_, NotFound("No such route."))
     if exc.status_code == 413:
         return handle_api_error(_, PayloadTooLarge(1024 * 1024))
-    if isinstance(exc, MethodNotAllowedException):
-        detail = "This method is not allowed on this path."
-    else:
-        detail = str(exc.detail)
     if exc.status_code >= 500:
         return handle_unexpected(_, exc)
+    headers: dict[str, str] = {}
+    if isinstance(exc, MethodNotAllowedException):
+        detail = "This method is not allowed on this path."
+        # RFC 9110: a 405 lists the methods the path supports.
+        headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() == "allow"}
+    else:
+        detail = str(exc.detail)
     code = _STATUS_CODES.get(exc.status_code, ErrorCode.BAD_REQUEST)
-    return error_response(exc.status_code, (Problem(code, detail),))
+    return error_response(exc.status_code, (Problem(code, detail),), headers)
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorEnvelope]:

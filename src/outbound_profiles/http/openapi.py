@@ -7,11 +7,25 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Litestar
+from litestar import Litestar, Request, Router
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
-from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Parameter, Reference, RequestBody, Schema
-from litestar.routes import HTTPRoute
+from litestar.openapi.spec import (
+    Components,
+    OpenAPIHeader,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    Parameter,
+    Reference,
+    RequestBody,
+    Schema,
+    SecurityRequirement,
+    SecurityScheme,
+)
+from litestar.openapi.spec.enums import OpenAPIType
+from litestar.routes import BaseRoute, HTTPRoute
+from litestar.types import ControllerRouterHandler
 
 from outbound_profiles import __version__
 from outbound_profiles.http.schemas import ErrorEnvelope
@@ -33,14 +47,78 @@ _ERRORS = {
 }
 
 
+# SPEC §7: any one of these authenticates a request (the v1 pair needs both headers).
+SECURITY_SCHEMES: dict[str, SecurityScheme | Reference] = {
+    "bearerToken": SecurityScheme(type="http", scheme="bearer", description="`Authorization: Bearer <token>`."),
+    "tokenScheme": SecurityScheme(
+        type="http", scheme="token", description="`Authorization: Token <token>` (the same token as Bearer)."
+    ),
+    "apiUser": SecurityScheme(
+        type="apiKey",
+        name="x-api-user",
+        security_scheme_in="header",
+        description="v1 pair, with x-api-token: the email of the token's user, or the token id (`KEY...`).",
+    ),
+    "apiToken": SecurityScheme(
+        type="apiKey",
+        name="x-api-token",
+        security_scheme_in="header",
+        description="v1 pair, with x-api-user: the token.",
+    ),
+}
+SECURITY: list[SecurityRequirement] = [{"bearerToken": []}, {"tokenScheme": []}, {"apiUser": [], "apiToken": []}]
+
+_PAGE_HEADERS = {
+    "X-Total-Count": OpenAPIHeader(
+        schema=Schema(type=OpenAPIType.STRING, pattern="^[0-9]+$"),
+        description="How many items the whole list has.",
+        required=True,
+    ),
+    "Link": OpenAPIHeader(
+        schema=Schema(type=OpenAPIType.STRING),
+        description="RFC 8288 links to the first, previous, next and last pages.",
+        required=True,
+    ),
+}
+
+
+class _DocsRouter(Router):
+    """Serves `/openapi.json` and `/docs` (and the docs at `/`) at the root.
+
+    Litestar's OpenAPI plugin also registers a catch-all `GET /{path:str}` on this router that answers
+    an HTML 404. At the root it would catch every unknown one-segment path (and turn any other method
+    there into a 405), so an unknown route would not get the JSON envelope: it is not registered, and
+    unknown paths reach the application's own 404.
+    """
+
+    def register(self, value: ControllerRouterHandler) -> list[BaseRoute]:
+        if isinstance(value, HTTPRouteHandler) and "/{path:str}" in value.paths:
+            return []
+        return super().register(value)
+
+
+_COMPLETED = "openapi_document_completed"
+
+
+def _complete_document(request: Request[Any, Any, Any]) -> None:
+    """Before the first request for the document: Litestar builds it lazily, and so do we (building
+    it costs about as much as the rest of the application's start, which every test pays)."""
+    state = request.app.state
+    if not state.get(_COMPLETED):
+        document_parsed_inputs(request.app)
+        state[_COMPLETED] = True
+
+
 def openapi_config() -> OpenAPIConfig:
     return OpenAPIConfig(
         title="Outbound Profiles",
         version=__version__,
         description=_DESCRIPTION,
-        path="/",
+        openapi_router=_DocsRouter("/", route_handlers=[], include_in_schema=False, before_request=_complete_document),
         render_plugins=[SwaggerRenderPlugin(path="/docs")],
         create_examples=False,
+        components=Components(security_schemes=SECURITY_SCHEMES),
+        security=SECURITY,
     )
 
 
@@ -80,6 +158,10 @@ def document_parsed_inputs(app: Litestar) -> None:
             ]
             if parameters:
                 operation.parameters = [*(operation.parameters or []), *parameters]
+            if any(name == "page" for name, _, _ in handler.opt.get("query_parameters", ())):
+                success = operation.responses.get("200")
+                if isinstance(success, OpenAPIResponse):
+                    success.headers = {**(success.headers or {}), **_PAGE_HEADERS}
             error = OpenAPIMediaType(schema=Reference("#/components/schemas/ErrorEnvelope"))
             for status, description in _ERRORS.items():
                 if (status == "404" and "{" not in path) or (status == "413" and "body" not in handler.opt):

@@ -11,6 +11,8 @@ from outbound_profiles.http.query import Query
 
 DEFAULT_PER_PAGE = 100
 MAX_PER_PAGE = 1000
+# Far beyond any real list, and small enough that the row offset always fits the database's integers.
+MAX_PAGE = 2_147_483_647
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +27,7 @@ class Page:
     @classmethod
     def from_query(cls, query: Query) -> Page:
         return cls(
-            number=query.integer("page", default=1, minimum=1),
+            number=query.integer("page", default=1, minimum=1, maximum=MAX_PAGE),
             size=query.integer("per_page", default=DEFAULT_PER_PAGE, minimum=1, maximum=MAX_PER_PAGE),
         )
 

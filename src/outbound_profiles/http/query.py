@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from outbound_profiles.errors import Problems
 
+_MAX_DIGITS = 18  # every value up to 10**18 - 1 fits a signed 64-bit integer
+
 
 @dataclass(frozen=True, slots=True)
 class SortKey:
@@ -23,6 +25,9 @@ class Query:
         for name in params:
             if name not in allowed:
                 problems.add_parameter(name, f"Unknown query parameter {name!r}.")
+            elif "\x00" in params[name]:
+                # No value may hold one: PostgreSQL refuses a NUL character in a text parameter.
+                problems.add_parameter(name, f"{name!r} must not contain a NUL character.")
 
     def get(self, name: str) -> str | None:
         return self._params.get(name)
@@ -31,8 +36,13 @@ class Query:
         raw = self._params.get(name)
         if raw is None:
             return default
+        shown = raw if len(raw) <= 24 else raw[:20] + "..."
         if not raw.isascii() or not raw.isdigit():
-            self._problems.add_parameter(name, f"{name!r} must be a whole number, not {raw!r}.")
+            self._problems.add_parameter(name, f"{name!r} must be a whole number, not {shown!r}.")
+            return default
+        # Compare the digits before converting: int() of thousands of digits is refused (and slow).
+        if len(raw.lstrip("0")) > _MAX_DIGITS:
+            self._problems.add_parameter(name, f"{name!r} is too large: {shown}.")
             return default
         value = int(raw)
         if value < minimum or (maximum is not None and value > maximum):

@@ -11,6 +11,7 @@ from litestar.openapi.spec.enums import OpenAPIType
 from outbound_profiles.db.database import Database
 from outbound_profiles.errors import Problems
 from outbound_profiles.http.body import decode_object
+from outbound_profiles.http.pagination import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE
 from outbound_profiles.http.query import Query
 
 
@@ -29,8 +30,12 @@ def checked_query(request: Request[Any, Any, Any], allowed: frozenset[str]) -> t
 
 
 PAGE_PARAMETERS: tuple[tuple[str, Schema, str], ...] = (
-    ("page", Schema(type=OpenAPIType.INTEGER, minimum=1, default=1), "Page number, from 1."),
-    ("per_page", Schema(type=OpenAPIType.INTEGER, minimum=1, maximum=1000, default=100), "Items per page."),
+    ("page", Schema(type=OpenAPIType.INTEGER, minimum=1, maximum=MAX_PAGE, default=1), "Page number, from 1."),
+    (
+        "per_page",
+        Schema(type=OpenAPIType.INTEGER, minimum=1, maximum=MAX_PER_PAGE, default=DEFAULT_PER_PAGE),
+        "Items per page.",
+    ),
 )
 
 

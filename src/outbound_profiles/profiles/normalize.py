@@ -44,9 +44,15 @@ def normalize(body: dict[str, Any], converted: dict[str, Any], problems: Problem
         elif name == "call_recording_phone_numbers":
             values[name] = _phone_numbers(value, problems)
         elif name == "max_destination_rate":
-            values[name] = None if value is None else Decimal(repr(value)).normalize()
+            values[name] = None if value is None else _rate(value)
         elif name == "daily_spend_limit":
-            values[name] = None if value is None else parse_usd_amount(value)
+            if value is None:
+                values[name] = None
+            elif (amount := parse_usd_amount(value)) is not None:
+                values[name] = amount
+            else:
+                # The schema's pattern lets a trailing newline through (`$`); the amount parser does not.
+                problems.add("/daily_spend_limit", f"{value!r} is not a USD amount with at most 2 decimals.")
         else:
             values[name] = value
     if "whitelisted_destinations" in converted:
@@ -57,6 +63,11 @@ def normalize(body: dict[str, Any], converted: dict[str, Any], problems: Problem
         values["whitelisted_destinations"] = destinations
         changes.destination_pointers = pointers
     return changes
+
+
+def _rate(value: float) -> Decimal:
+    # abs(): -0.0 passes `>= 0` and is the same rate as 0; it must not come back as "-0".
+    return abs(Decimal(repr(value))).normalize()
 
 
 def _connection_ids(raw: list[str]) -> list[tuple[str, int | None]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, delete, func, select, update
+from sqlalchemy import ColumnElement, Connection, bindparam, delete, func, select, update
 
 from outbound_profiles.http.query import SortKey
 from outbound_profiles.models import outbound_profiles as profiles
@@ -18,11 +18,20 @@ SORTABLE = {
 }
 
 
+# The statements of the hot path are built once: building one costs more than running it.
+_THIS = (profiles.c.user_id == bindparam("key_user_id"), profiles.c.id == bindparam("key_id"))
+_GET = select(profiles).where(*_THIS)
+_GET_FOR_UPDATE = _GET.with_for_update()
+_WRITABLE = [c.name for c in profiles.c if c.name not in ("id", "user_id", "created_at")]
+_SAVE = update(profiles).where(*_THIS).values({name: bindparam(name) for name in _WRITABLE})
+_INSERT = profiles.insert()
+_REMOVE = delete(profiles).where(*_THIS)
+
+
 def get(connection: Connection, user_id: int, profile_id: int, *, for_update: bool = False) -> Record | None:
-    statement = select(profiles).where(profiles.c.user_id == user_id, profiles.c.id == profile_id)
-    if for_update:
-        statement = statement.with_for_update()
-    return connection.execute(statement).first()
+    return connection.execute(
+        _GET_FOR_UPDATE if for_update else _GET, {"key_user_id": user_id, "key_id": profile_id}
+    ).first()
 
 
 def _filters(user_id: int, name_contains: str | None) -> list[ColumnElement[bool]]:
@@ -56,15 +65,16 @@ def count(connection: Connection, user_id: int, *, name_contains: str | None) ->
     return int(connection.execute(statement).scalar_one())
 
 
-def insert(connection: Connection, values: dict[str, Any]) -> None:
-    connection.execute(profiles.insert().values(values))
+def insert(connection: Connection, row: dict[str, Any]) -> None:
+    connection.execute(_INSERT, row)
 
 
-def save(connection: Connection, user_id: int, profile_id: int, values: dict[str, Any]) -> None:
+def save(connection: Connection, row: dict[str, Any]) -> None:
+    """Write every writable column of a whole row (one statement shape, compiled once)."""
     connection.execute(
-        update(profiles).where(profiles.c.user_id == user_id, profiles.c.id == profile_id).values(values)
+        _SAVE, {"key_user_id": row["user_id"], "key_id": row["id"], **{name: row[name] for name in _WRITABLE}}
     )
 
 
 def remove(connection: Connection, user_id: int, profile_id: int) -> None:
-    connection.execute(delete(profiles).where(profiles.c.user_id == user_id, profiles.c.id == profile_id))
+    connection.execute(_REMOVE, {"key_user_id": user_id, "key_id": profile_id})

@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from litestar import Request, Response, Router, delete, get, post, put, route
 from litestar.datastructures import ResponseHeader
-from litestar.di import NamedDependency, Provide
 from litestar.openapi.spec import Schema
 from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import FromPath
+from sqlalchemy import Connection
 
 from outbound_profiles.accounts.account import Account
 from outbound_profiles.domain.countries import DESTINATION_FORMATS
-from outbound_profiles.http.credentials import provide_account
+from outbound_profiles.http.body import decode_object
+from outbound_profiles.http.credentials import as_user
 from outbound_profiles.http.pagination import Page, page_headers
 from outbound_profiles.http.query import SortKey
-from outbound_profiles.http.routes import PAGE_PARAMETERS, checked_query, database, json_body, operation_ids
+from outbound_profiles.http.routes import PAGE_PARAMETERS, checked_query, operation_ids
 from outbound_profiles.profiles import service
 from outbound_profiles.profiles.render import render
 from outbound_profiles.profiles.repository import SORTABLE
 from outbound_profiles.profiles.schemas import ConnectionIds, ProfileCreate, ProfileOut, ProfileUpdate
+from outbound_profiles.profiles.views import ProfileView
 
 FORMAT = "whitelisted_destination_format"
 _FORMAT_PARAMETER = (
@@ -43,11 +46,19 @@ _ONE_QUERY = frozenset({FORMAT})
 _DEFAULT_SORT = (SortKey("created_at", descending=False),)
 
 
-def _format(request: Request[Any, Any, Any], allowed: frozenset[str] = _ONE_QUERY) -> str | None:
-    query, problems = checked_query(request, allowed)
-    fmt = query.choice(FORMAT, DESTINATION_FORMATS)
-    problems.raise_if_any()
-    return fmt
+def _shown(
+    request: Request[Any, Any, Any], operation: Callable[[Connection, Account], ProfileView]
+) -> Callable[[Connection, Account], ProfileOut]:
+    """The operation, rendered in the format the query asks for (checked before the operation runs)."""
+
+    def work(connection: Connection, account: Account) -> ProfileOut:
+        query, problems = checked_query(request, _ONE_QUERY)
+        fmt = query.choice(FORMAT, DESTINATION_FORMATS)
+        problems.raise_if_any()
+        view = operation(connection, account)
+        return render(view.profile, view.connections, fmt)
+
+    return work
 
 
 @get(
@@ -60,21 +71,22 @@ def _format(request: Request[Any, Any, Any], allowed: frozenset[str] = _ONE_QUER
         ResponseHeader(name="Link", description="RFC 8288 links: first, prev, next, last.", documentation_only=True),
     ],
 )
-async def list_profiles(
-    request: Request[Any, Any, Any], account: NamedDependency[Account]
-) -> Response[list[ProfileOut]]:
-    query, problems = checked_query(request, _LIST_QUERY)
-    page = Page.from_query(query)
-    fmt = query.choice(FORMAT, DESTINATION_FORMATS)
-    sort = query.sort("sort", SORTABLE, default=_DEFAULT_SORT)
-    name = query.get("filter[name]")
-    problems.raise_if_any()
-    views, total = await database(request).read(
-        lambda c: service.list_page(c, account, name_contains=name, sort=sort, offset=page.offset, limit=page.size)
-    )
-    return Response(
-        [render(v.profile, v.connections, fmt) for v in views], headers=page_headers(request.url, page, total)
-    )
+async def list_profiles(request: Request[Any, Any, Any]) -> Response[list[ProfileOut]]:
+    def work(connection: Connection, account: Account) -> Response[list[ProfileOut]]:
+        query, problems = checked_query(request, _LIST_QUERY)
+        page = Page.from_query(query)
+        fmt = query.choice(FORMAT, DESTINATION_FORMATS)
+        sort = query.sort("sort", SORTABLE, default=_DEFAULT_SORT)
+        name = query.get("filter[name]")
+        problems.raise_if_any()
+        views, total = service.list_page(
+            connection, account, name_contains=name, sort=sort, offset=page.offset, limit=page.size
+        )
+        return Response(
+            [render(v.profile, v.connections, fmt) for v in views], headers=page_headers(request.url, page, total)
+        )
+
+    return await as_user(request, work)
 
 
 @post(
@@ -85,11 +97,9 @@ async def list_profiles(
     body=ProfileCreate,
     query_parameters=(_FORMAT_PARAMETER,),
 )
-async def create_profile(request: Request[Any, Any, Any], account: NamedDependency[Account]) -> ProfileOut:
-    fmt = _format(request)
-    body = await json_body(request)
-    view = await database(request).write(lambda c: service.create(c, account, body))
-    return render(view.profile, view.connections, fmt)
+async def create_profile(request: Request[Any, Any, Any]) -> ProfileOut:
+    raw = await request.body()
+    return await as_user(request, _shown(request, lambda c, a: service.create(c, a, decode_object(raw))), write=True)
 
 
 @get(
@@ -98,12 +108,8 @@ async def create_profile(request: Request[Any, Any, Any], account: NamedDependen
     summary="Retrieve an outbound profile",
     query_parameters=(_FORMAT_PARAMETER,),
 )
-async def retrieve_profile(
-    request: Request[Any, Any, Any], account: NamedDependency[Account], profile_id: FromPath[str]
-) -> ProfileOut:
-    fmt = _format(request)
-    view = await database(request).read(lambda c: service.retrieve(c, account, profile_id))
-    return render(view.profile, view.connections, fmt)
+async def retrieve_profile(request: Request[Any, Any, Any], profile_id: FromPath[str]) -> ProfileOut:
+    return await as_user(request, _shown(request, lambda c, a: service.retrieve(c, a, profile_id)))
 
 
 @route(
@@ -115,13 +121,10 @@ async def retrieve_profile(
     body=ProfileUpdate,
     query_parameters=(_FORMAT_PARAMETER,),
 )
-async def update_profile(
-    request: Request[Any, Any, Any], account: NamedDependency[Account], profile_id: FromPath[str]
-) -> ProfileOut:
-    fmt = _format(request)
-    body = await json_body(request)
-    view = await database(request).write(lambda c: service.update(c, account, profile_id, body))
-    return render(view.profile, view.connections, fmt)
+async def update_profile(request: Request[Any, Any, Any], profile_id: FromPath[str]) -> ProfileOut:
+    raw = await request.body()
+    work = _shown(request, lambda c, a: service.update(c, a, profile_id, decode_object(raw)))
+    return await as_user(request, work, write=True)
 
 
 @delete(
@@ -131,12 +134,8 @@ async def update_profile(
     status_code=200,
     query_parameters=(_FORMAT_PARAMETER,),
 )
-async def delete_profile(
-    request: Request[Any, Any, Any], account: NamedDependency[Account], profile_id: FromPath[str]
-) -> ProfileOut:
-    fmt = _format(request)
-    view = await database(request).write(lambda c: service.delete(c, account, profile_id))
-    return render(view.profile, view.connections, fmt)
+async def delete_profile(request: Request[Any, Any, Any], profile_id: FromPath[str]) -> ProfileOut:
+    return await as_user(request, _shown(request, lambda c, a: service.delete(c, a, profile_id)), write=True)
 
 
 @put(
@@ -146,13 +145,10 @@ async def delete_profile(
     body=ConnectionIds,
     query_parameters=(_FORMAT_PARAMETER,),
 )
-async def attach_connections(
-    request: Request[Any, Any, Any], account: NamedDependency[Account], profile_id: FromPath[str]
-) -> ProfileOut:
-    fmt = _format(request)
-    body = await json_body(request)
-    view = await database(request).write(lambda c: service.attach_connections(c, account, profile_id, body))
-    return render(view.profile, view.connections, fmt)
+async def attach_connections(request: Request[Any, Any, Any], profile_id: FromPath[str]) -> ProfileOut:
+    raw = await request.body()
+    work = _shown(request, lambda c, a: service.attach_connections(c, a, profile_id, decode_object(raw)))
+    return await as_user(request, work, write=True)
 
 
 @put(
@@ -162,13 +158,10 @@ async def attach_connections(
     body=ConnectionIds,
     query_parameters=(_FORMAT_PARAMETER,),
 )
-async def detach_connections(
-    request: Request[Any, Any, Any], account: NamedDependency[Account], profile_id: FromPath[str]
-) -> ProfileOut:
-    fmt = _format(request)
-    body = await json_body(request)
-    view = await database(request).write(lambda c: service.detach_connections(c, account, profile_id, body))
-    return render(view.profile, view.connections, fmt)
+async def detach_connections(request: Request[Any, Any, Any], profile_id: FromPath[str]) -> ProfileOut:
+    raw = await request.body()
+    work = _shown(request, lambda c, a: service.detach_connections(c, a, profile_id, decode_object(raw)))
+    return await as_user(request, work, write=True)
 
 
 router = Router(
@@ -182,6 +175,5 @@ router = Router(
         attach_connections,
         detach_connections,
     ],
-    dependencies={"account": Provide(provide_account)},
     tags=["Outbound profiles"],
 )

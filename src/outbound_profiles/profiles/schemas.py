@@ -22,8 +22,10 @@ CallRecordingType = Literal["all", "none", "by_call_phone_number"]
 CallRecordingFormat = Literal["wav", "mp3"]
 CallRecordingChannels = Literal["single", "dual"]
 
-Text255 = Annotated[str, Meta(max_length=255)]
-Tag = Annotated[str, Meta(min_length=1, max_length=255)]
+# No NUL characters: PostgreSQL text cannot hold them, so they are refused up front on every database.
+_NO_NUL = r"^[^\x00]*$"
+Text255 = Annotated[str, Meta(max_length=255, pattern=_NO_NUL)]
+Tag = Annotated[str, Meta(min_length=1, max_length=255, pattern=_NO_NUL)]
 Count = Annotated[int, Meta(ge=0, le=2_147_483_647)]
 Rate = Annotated[float, Meta(ge=0, description="USD per minute")]
 UsdAmount = Annotated[

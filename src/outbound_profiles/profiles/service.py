@@ -7,7 +7,6 @@ anything is wrong, so a refused request changes nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -16,23 +15,18 @@ from sqlalchemy import Connection
 from outbound_profiles.accounts.account import Account
 from outbound_profiles.billing_groups import repository as billing_groups
 from outbound_profiles.connections import repository as connections
-from outbound_profiles.domain.ids import new_id, parse_id
+from outbound_profiles.domain.ids import new_id
 from outbound_profiles.domain.timestamps import now
-from outbound_profiles.errors import NotFound, Problems, ResourceInUse
+from outbound_profiles.errors import Problems, ResourceInUse
 from outbound_profiles.http.body import convert_fields
 from outbound_profiles.http.query import SortKey
-from outbound_profiles.profiles import repository, rules
+from outbound_profiles.profiles import repository, rules, views
 from outbound_profiles.profiles.model import Profile, from_row, new_profile, to_row
 from outbound_profiles.profiles.normalize import Changes, normalize
 from outbound_profiles.profiles.schemas import READ_ONLY_FIELDS, ConnectionIds, ProfileCreate, ProfileUpdate
+from outbound_profiles.profiles.views import ProfileView
 
 Wanted = tuple[str, int]  # (pointer into the body, connection id)
-
-
-@dataclass(frozen=True, slots=True)
-class ProfileView:
-    profile: Profile
-    connections: Sequence[Any]
 
 
 def create(connection: Connection, account: Account, body: dict[str, Any]) -> ProfileView:
@@ -40,59 +34,66 @@ def create(connection: Connection, account: Account, body: dict[str, Any]) -> Pr
     changes = _read_changes(body, ProfileCreate, problems)
     profile = new_profile(new_id(), account, changes.fields, now())
     rules.check(profile, account, changes, problems)
-    _check_billing_group(connection, account, changes, problems)
-    wanted = _check_connections(connection, account, profile.id, changes, problems)
+    _check_billing_group(connection, account, None, changes, problems)
+    wanted = _check_connections(connection, account, profile.id, (), changes, problems)
     problems.raise_if_any()
     repository.insert(connection, to_row(profile))
     _attach(connection, account, profile.id, wanted, start=0)
-    return _view(connection, profile)
+    return views.remember(connection, views.with_connections(connection, profile))
 
 
 def retrieve(connection: Connection, account: Account, profile_id: str) -> ProfileView:
-    return _view(connection, _load(connection, account, profile_id))
+    return views.load(connection, account, profile_id)
 
 
 def update(connection: Connection, account: Account, profile_id: str, body: dict[str, Any]) -> ProfileView:
-    current = _load(connection, account, profile_id, for_update=True)
+    current = views.load(connection, account, profile_id, for_update=True)
     problems = Problems()
     changes = _read_changes(body, ProfileUpdate, problems)
-    merged = msgspec.structs.replace(current, **changes.fields)
+    merged = msgspec.structs.replace(current.profile, **changes.fields)
     rules.check(merged, account, changes, problems)
-    _check_billing_group(connection, account, changes, problems)
-    wanted = _check_connections(connection, account, current.id, changes, problems)
+    _check_billing_group(connection, account, current.profile.billing_group_id, changes, problems)
+    wanted = _check_connections(connection, account, merged.id, current.connection_ids, changes, problems)
     problems.raise_if_any()
-    if changes.connection_ids is not None:
-        connections.detach(connection, account.id, current.id, keep=[i for _, i in wanted])
-        _attach(connection, account, current.id, wanted, start=0)
-    if merged != current:
-        merged = msgspec.structs.replace(merged, version=current.version + 1, updated_at=now())
-        repository.save(connection, account.id, current.id, _changed_columns(current, merged))
-    return _view(connection, merged)
+    relinked = changes.connection_ids is not None and [i for _, i in wanted] != current.connection_ids
+    if relinked:
+        connections.detach(connection, account.id, merged.id, keep=[i for _, i in wanted])
+        _attach(connection, account, merged.id, wanted, start=0)
+    if merged == current.profile and not relinked:
+        return current
+    # `connections` is part of the profile: changing it is a change of the profile too.
+    merged = msgspec.structs.replace(merged, version=merged.version + 1, updated_at=now())
+    repository.save(connection, to_row(merged))
+    view = views.with_connections(connection, merged) if relinked else ProfileView(merged, current.connections)
+    return views.remember(connection, view)
 
 
 def delete(connection: Connection, account: Account, profile_id: str) -> ProfileView:
-    view = _view(connection, _load(connection, account, profile_id, for_update=True))
+    view = views.load(connection, account, profile_id, for_update=True)
     if view.connections:
         ids = ", ".join(str(c.id) for c in view.connections)
         raise ResourceInUse(f"The outbound profile still has connections attached ({ids}); detach them first.")
     repository.remove(connection, account.id, view.profile.id)
+    views.forget(connection, view.profile.id)
     return view
 
 
 def attach_connections(connection: Connection, account: Account, profile_id: str, body: dict[str, Any]) -> ProfileView:
-    profile = _load(connection, account, profile_id, for_update=True)
+    current = views.load(connection, account, profile_id, for_update=True)
     problems = Problems()
     changes = _read_changes(body, ConnectionIds, problems)
-    wanted = _check_connections(connection, account, profile.id, changes, problems)
+    wanted = _check_connections(connection, account, current.profile.id, current.connection_ids, changes, problems)
     problems.raise_if_any()
-    already = {c.id for c in connections.attached_to(connection, [profile.id])}
-    new = [(pointer, c) for pointer, c in wanted if c not in already]
-    _attach(connection, account, profile.id, new, start=connections.next_position(connection, profile.id))
-    return _view(connection, profile)
+    new = [(pointer, c) for pointer, c in wanted if c not in current.connection_ids]
+    if not new:
+        return current
+    position = connections.next_position(connection, current.profile.id)
+    _attach(connection, account, current.profile.id, new, start=position)
+    return _touch(connection, current.profile)
 
 
 def detach_connections(connection: Connection, account: Account, profile_id: str, body: dict[str, Any]) -> ProfileView:
-    profile = _load(connection, account, profile_id, for_update=True)
+    current = views.load(connection, account, profile_id, for_update=True)
     problems = Problems()
     changes = _read_changes(body, ConnectionIds, problems)
     requested = changes.connection_ids or []
@@ -102,8 +103,10 @@ def detach_connections(connection: Connection, account: Account, profile_id: str
             problems.add(pointer, f"No connection with id {_shown(body, pointer)!r}.")
     problems.raise_if_any()
     # Detaching a connection that is not on this profile is a no-op, so a retried detach succeeds.
-    connections.detach(connection, account.id, profile.id, only=list(found))
-    return _view(connection, profile)
+    if set(found).isdisjoint(current.connection_ids):
+        return current
+    connections.detach(connection, account.id, current.profile.id, only=list(found))
+    return _touch(connection, current.profile)
 
 
 def list_page(
@@ -124,21 +127,17 @@ def list_page(
     return [ProfileView(p, by_profile[p.id]) for p in profiles], total
 
 
-def _load(connection: Connection, account: Account, profile_id: str, *, for_update: bool = False) -> Profile:
-    number = parse_id(profile_id)
-    row = None if number is None else repository.get(connection, account.id, number, for_update=for_update)
-    if row is None:
-        raise NotFound(f"No outbound profile with id {profile_id!r}.")
-    return from_row(row)
-
-
-def _view(connection: Connection, profile: Profile) -> ProfileView:
-    return ProfileView(profile, connections.attached_to(connection, [profile.id]))
+def _touch(connection: Connection, profile: Profile) -> ProfileView:
+    """Save the profile with a new version and updated_at (its connections changed)."""
+    touched = msgspec.structs.replace(profile, version=profile.version + 1, updated_at=now())
+    repository.save(connection, to_row(touched))
+    return views.remember(connection, views.with_connections(connection, touched))
 
 
 def _read_changes(body: dict[str, Any], schema: type[msgspec.Struct], problems: Problems) -> Changes:
     plan = body.get("service_plan")
-    if type(plan) is int and plan in rules.RETIRED_SERVICE_PLANS:
+    # Only a profile body has a service plan; in an action body it is an unknown field.
+    if schema is not ConnectionIds and type(plan) is int and plan in rules.RETIRED_SERVICE_PLANS:
         problems.add("/service_plan", rules.RETIRED_SERVICE_PLANS[plan])
         body = {k: v for k, v in body.items() if k != "service_plan"}
         converted = convert_fields(body, schema, problems, ignored=READ_ONLY_FIELDS)
@@ -147,20 +146,33 @@ def _read_changes(body: dict[str, Any], schema: type[msgspec.Struct], problems: 
     return normalize(body, converted, problems)
 
 
-def _check_billing_group(connection: Connection, account: Account, changes: Changes, problems: Problems) -> None:
+def _check_billing_group(
+    connection: Connection, account: Account, stored: str | None, changes: Changes, problems: Problems
+) -> None:
+    """SPEC §5 rule 9; the group the profile already has is known to be good."""
     group_id = changes.fields.get("billing_group_id")
-    if group_id is not None and billing_groups.get(connection, account.id, group_id) is None:
+    if group_id is not None and group_id != stored and billing_groups.get(connection, account.id, group_id) is None:
         problems.add("/billing_group_id", f"No billing group with id {group_id!r}.")
 
 
 def _check_connections(
-    connection: Connection, account: Account, profile_id: int, changes: Changes, problems: Problems
+    connection: Connection,
+    account: Account,
+    profile_id: int,
+    attached: Sequence[int],
+    changes: Changes,
+    problems: Problems,
 ) -> list[Wanted]:
     """SPEC §5 rule 8: the requested connections exist, are the user's, and are free or already ours."""
     requested = changes.connection_ids or []
-    found = connections.owned(connection, account.id, [i for _, i in requested if i is not None])
+    mine = set(attached)
+    others = [i for _, i in requested if i is not None and i not in mine]
+    found = connections.owned(connection, account.id, others)
     wanted: list[Wanted] = []
     for pointer, connection_id in requested:
+        if connection_id in mine:
+            wanted.append((pointer, connection_id))
+            continue
         row = None if connection_id is None else found.get(connection_id)
         if row is None:
             problems.add(pointer, "No such connection.")
@@ -189,11 +201,6 @@ def _held_by(connection_id: int, profile_id: int | None) -> str:
         f"Connection {connection_id} is attached to outbound profile {profile_id}; "
         "a connection has at most one outbound profile (detach it there first)."
     )
-
-
-def _changed_columns(before: Profile, after: Profile) -> dict[str, Any]:
-    old, new = to_row(before), to_row(after)
-    return {name: value for name, value in new.items() if old[name] != value}
 
 
 def _shown(body: dict[str, Any], pointer: str) -> Any:

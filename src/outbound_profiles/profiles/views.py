@@ -1,0 +1,72 @@
+"""A profile with its attached connections, read through the process's cache.
+
+The per-call decision of the data plane and the control plane's hot path both read profiles
+from memory: a view is cached once read or written, dropped by any change to the profile or its
+connections in this process, and the whole cache is cleared when another process writes (see
+`db/cache.py`). Views are immutable; a change makes a new one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+
+from outbound_profiles.accounts.account import Account
+from outbound_profiles.connections import repository as connections
+from outbound_profiles.db.cache import Cache
+from outbound_profiles.db.database import after_commit, database_of
+from outbound_profiles.domain.ids import parse_id
+from outbound_profiles.errors import NotFound
+from outbound_profiles.profiles import repository
+from outbound_profiles.profiles.model import Profile, from_row
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileView:
+    profile: Profile
+    connections: Sequence[Any]
+
+    @property
+    def connection_ids(self) -> list[int]:
+        return [c.id for c in self.connections]
+
+
+def _cache(connection: Connection) -> Cache[int, ProfileView]:
+    return database_of(connection).cache("profile_views")
+
+
+def load(connection: Connection, account: Account, profile_id: str, *, for_update: bool = False) -> ProfileView:
+    """The user's profile, or a 404 (another tenant's profile is not found either).
+
+    Call it before the transaction writes anything, so what it caches is committed state.
+    """
+    number = parse_id(profile_id)
+    cache = _cache(connection)
+    view = None if number is None else cache.get(number)
+    if view is None and number is not None:
+        row = repository.get(connection, account.id, number, for_update=for_update)
+        if row is not None:
+            view = with_connections(connection, from_row(row))
+            cache.put(number, view)
+    if view is None or view.profile.user_id != account.id:
+        raise NotFound(f"No outbound profile with id {profile_id!r}.")
+    return view
+
+
+def with_connections(connection: Connection, profile: Profile) -> ProfileView:
+    return ProfileView(profile, connections.attached_to(connection, [profile.id]))
+
+
+def remember(connection: Connection, view: ProfileView) -> ProfileView:
+    """Cache the view once the transaction that made it has committed."""
+    cache = _cache(connection)
+    cache.discard(view.profile.id)
+    after_commit(connection, lambda: cache.put(view.profile.id, view))
+    return view
+
+
+def forget(connection: Connection, profile_id: int) -> None:
+    _cache(connection).discard(profile_id)
