@@ -25,6 +25,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         openapi_config=openapi_config(),
         request_max_body_size=MAX_BODY_BYTES,
         state=State({"database": database, "settings": settings}),
+        on_startup=[lambda: database.start_checkpoints()],
         on_shutdown=[database.dispose],
         before_send=[complete_allow_header],
     )

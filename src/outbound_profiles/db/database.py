@@ -14,6 +14,7 @@ The Database also keeps the in-process caches valid (see `db/cache.py`).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -35,6 +36,8 @@ class Database:
         self._inline: Connection | None = None
         self._data_version: int | None = None
         self._caches: dict[str, Cache[Any, Any]] = {}
+        self._checkpointer: threading.Thread | None = None
+        self._stop = threading.Event()
 
     def cache(self, name: str, *, max_entries: int = 100_000) -> Cache[Any, Any]:
         """The named cache of this database (created on first use; disabled off SQLite)."""
@@ -60,7 +63,29 @@ class Database:
             return self._run_inline(work, write=False)
         return await anyio.to_thread.run_sync(lambda: self.run_sync(work, write=False))
 
+    def start_checkpoints(self, interval: float = 1.0) -> None:
+        """Checkpoint SQLite's WAL from a background thread, so no request waits for its fsync."""
+        if not self.is_sqlite or self._checkpointer is not None:
+            return
+        self._stop.clear()
+        self._checkpointer = threading.Thread(
+            target=self._checkpoint_loop, args=(interval,), name="sqlite-checkpoints", daemon=True
+        )
+        self._checkpointer.start()
+
+    def _checkpoint_loop(self, interval: float) -> None:
+        with self.engine.connect() as connection:
+            driver = connection.connection.driver_connection
+            assert driver is not None
+            while not self._stop.wait(interval):
+                # PASSIVE never blocks writers: it copies what it can and leaves the rest for next time.
+                driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
     def dispose(self) -> None:
+        if self._checkpointer is not None:
+            self._stop.set()
+            self._checkpointer.join()
+            self._checkpointer = None
         if self._inline is not None:
             self._inline.close()
             self._inline = None

@@ -12,6 +12,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from outbound_profiles.config import Settings
 
 _json_encoder = msgspec.json.Encoder()
+WAL_AUTOCHECKPOINT_PAGES = 50_000
 
 
 def _json_serializer(value: Any) -> str:
@@ -55,6 +56,9 @@ def _sqlite_engine(url: str, synchronous: str) -> Engine:
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
+        # Checkpoints (and with them the fsyncs) run in the background (Database.start_checkpoints);
+        # the large automatic threshold is only a backstop for processes that do not run them.
+        cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -62,6 +66,6 @@ def _sqlite_engine(url: str, synchronous: str) -> Engine:
         # Writers take the write lock up front: another process's writer then waits (busy_timeout)
         # instead of failing halfway with SQLITE_BUSY when a read lock cannot be upgraded.
         immediate = connection.get_execution_options().get("write", False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
