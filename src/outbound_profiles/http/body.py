@@ -17,6 +17,7 @@ import msgspec
 from outbound_profiles.errors import ErrorCode, InvalidRequest, Problem, Problems
 
 _decoder = msgspec.json.Decoder()
+_MAX_ENTRY_PROBLEMS = 20  # per list: enough to fix a body, not a 1 MiB error response
 _AT_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
 _PATH_SEGMENT = re.compile(r"\[(\d+|\.\.\.)\]|\.([^.\[]+)")
 
@@ -76,12 +77,31 @@ def convert_fields(
         try:
             converted[key] = msgspec.convert(value, field_type)
         except msgspec.ValidationError as exc:
-            message, suffix = _split_error(str(exc))
-            problems.add(pointer + suffix, f"Invalid value for {key!r}: {message}.")
+            entries = _entry_problems(value, field_type) if isinstance(value, list) else []
+            for suffix, message in entries or [_split_error(str(exc))[::-1]]:
+                problems.add(pointer + suffix, f"Invalid value for {key!r}: {message}.")
     for name in _required(schema):
         if name not in given:
             problems.add("/" + name, f"{name!r} is required.", ErrorCode.MISSING_PARAMETER)
     return converted
+
+
+def _entry_problems(value: list[Any], field_type: Any) -> list[tuple[str, str]]:
+    """Every bad entry of a list, as (pointer suffix, message): msgspec stops at the first one.
+
+    Each entry is checked as a one-entry list of the field's type, so the entry's own type and
+    constraints apply; a list whose entries are all good (too long, say) gives none.
+    """
+    found: list[tuple[str, str]] = []
+    for index, entry in enumerate(value):
+        if len(found) == _MAX_ENTRY_PROBLEMS:
+            break
+        try:
+            msgspec.convert([entry], field_type)
+        except msgspec.ValidationError as exc:
+            message, suffix = _split_error(str(exc))
+            found.append((f"/{index}" + suffix.partition("/0")[2], message))
+    return found
 
 
 def _split_error(text: str) -> tuple[str, str]:
