@@ -152,6 +152,7 @@ PROFILES = Resource(
         Bogus("ports", -1),
         Bogus("ports", "5"),
         Bogus("ports", True),
+        Bogus("ports", 2**31),
         Bogus("tag_list", "tag"),
         Bogus("tag_list", [""], "/tag_list/0"),
         Bogus("tag_list", ["ok", TOO_LONG], "/tag_list/1"),

@@ -29,6 +29,10 @@ def test_every_field_is_checked_even_when_one_fails() -> None:
     assert pointers == ["/ports", "/active", "/tag_list/1", "/bogus"]
 
 
+def test_a_list_where_the_field_takes_no_list_is_one_problem_at_the_field() -> None:
+    assert _pointers({"name": ["x"], "translation_rule": [1, 2]}) == ["/name", "/translation_rule"]
+
+
 def test_a_list_with_good_entries_but_too_many_is_reported_at_the_list() -> None:
     assert _pointers({"tag_list": [f"t{i}" for i in range(101)]}) == ["/tag_list"]
 

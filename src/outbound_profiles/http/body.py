@@ -77,9 +77,13 @@ def convert_fields(
         try:
             converted[key] = msgspec.convert(value, field_type)
         except msgspec.ValidationError as exc:
-            entries = _entry_problems(value, field_type) if isinstance(value, list) else []
-            for suffix, message in entries or [_split_error(str(exc))[::-1]]:
-                problems.add(pointer + suffix, f"Invalid value for {key!r}: {message}.")
+            message, suffix = _split_error(str(exc))
+            # Only a failure inside an entry is worth every entry; a value that is not a list of the
+            # field's kind at all (a list for a string, say) is one problem, at the field.
+            inside_an_entry = isinstance(value, list) and suffix[1:2].isdigit()
+            entries = _entry_problems(value, field_type) if inside_an_entry else []
+            for entry_suffix, entry_message in entries or [(suffix, message)]:
+                problems.add(pointer + entry_suffix, f"Invalid value for {key!r}: {entry_message}.")
     for name in _required(schema):
         if name not in given:
             problems.add("/" + name, f"{name!r} is required.", ErrorCode.MISSING_PARAMETER)
