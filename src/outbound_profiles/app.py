@@ -14,13 +14,21 @@ from outbound_profiles.http.allow import complete_allow_header
 from outbound_profiles.http.errors import EXCEPTION_HANDLERS
 from outbound_profiles.http.openapi import openapi_config
 from outbound_profiles.profiles.router import router as profiles_router
+from outbound_profiles.v2.billing_groups import router as v2_billing_groups_router
+from outbound_profiles.v2.profiles import router as v2_profiles_router
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     database = database or Database(build_engine(settings))
     return Litestar(
-        route_handlers=[profiles_router, connections_router, billing_groups_router],
+        route_handlers=[
+            profiles_router,
+            connections_router,
+            billing_groups_router,
+            v2_profiles_router,
+            v2_billing_groups_router,
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(),
         request_max_body_size=MAX_BODY_BYTES,

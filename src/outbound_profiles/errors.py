@@ -5,6 +5,7 @@
     ├── NotFound                 404 10005  unknown id, or another tenant's id
     ├── InvalidRequest           400        one or more problems with the request (all reported together)
     ├── ResourceInUse            400 10021  the resource is still referenced
+    ├── Unprocessable            422        API v2's validation errors; a reused Idempotency-Key
     └── PayloadTooLarge          413        body over the limit
 
 Each problem carries a JSON pointer into the body or the name of a query parameter.
@@ -80,6 +81,12 @@ class ResourceInUse(ApiError):
         super().__init__([Problem(ErrorCode.RESOURCE_IN_USE, detail)])
 
 
+class Unprocessable(ApiError):
+    """422: what API v2 answers where v1 answers 400 (the same problems and codes)."""
+
+    status = 422
+
+
 class PayloadTooLarge(ApiError):
     status = 413
 
@@ -103,6 +110,9 @@ class Problems:
 
     def add_parameter(self, parameter: str, detail: str) -> None:
         self._items.append(Problem(ErrorCode.BAD_REQUEST, detail, parameter=parameter))
+
+    def items(self) -> tuple[Problem, ...]:
+        return tuple(self._items)
 
     def pointers(self) -> set[str]:
         return {p.pointer for p in self._items if p.pointer is not None}

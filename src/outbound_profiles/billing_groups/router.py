@@ -12,6 +12,7 @@ from outbound_profiles.accounts.account import Account
 from outbound_profiles.billing_groups import service
 from outbound_profiles.billing_groups.schemas import BillingGroupOut, BillingGroupWrite
 from outbound_profiles.http.credentials import provide_account
+from outbound_profiles.http.idempotency import idempotency
 from outbound_profiles.http.pagination import Page, page_headers
 from outbound_profiles.http.routes import PAGE_PARAMETERS, checked_query, database, json_body, operation_ids
 
@@ -41,7 +42,10 @@ async def list_billing_groups(
 async def create_billing_group(request: Request[Any, Any, Any], account: NamedDependency[Account]) -> BillingGroupOut:
     checked_query(request, frozenset())[1].raise_if_any()
     body = await json_body(request)
-    return await database(request).write(lambda c: service.create(c, account, body))
+    once = await idempotency(request)
+    return await database(request).write(
+        lambda c: once.apply(c, account, BillingGroupOut, lambda: service.create(c, account, body))
+    )
 
 
 @get("/{group_id:str}", operation_id="retrieveBillingGroup", summary="Retrieve a billing group")

@@ -12,6 +12,7 @@ from outbound_profiles.accounts.account import Account
 from outbound_profiles.connections import service
 from outbound_profiles.connections.schemas import ConnectionCreate, ConnectionOut
 from outbound_profiles.http.credentials import provide_account
+from outbound_profiles.http.idempotency import idempotency
 from outbound_profiles.http.pagination import Page, page_headers
 from outbound_profiles.http.routes import PAGE_PARAMETERS, checked_query, database, json_body
 
@@ -41,7 +42,10 @@ async def list_connections(
 async def create_connection(request: Request[Any, Any, Any], account: NamedDependency[Account]) -> ConnectionOut:
     checked_query(request, frozenset())[1].raise_if_any()
     body = await json_body(request)
-    return await database(request).write(lambda c: service.create(c, account, body))
+    once = await idempotency(request)
+    return await database(request).write(
+        lambda c: once.apply(c, account, ConnectionOut, lambda: service.create(c, account, body))
+    )
 
 
 @get("/{connection_id:str}", operation_id="retrieveConnection", summary="Retrieve a connection")

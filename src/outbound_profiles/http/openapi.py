@@ -32,8 +32,10 @@ from outbound_profiles.http.schemas import ErrorEnvelope
 
 _DESCRIPTION = (
     "The Outbound Profile API (Telnyx API v1, `/termination/endpoints`) and the resources profiles "
-    "reference. Authenticate with `Authorization: Bearer <token>` (or `Token <token>`), or with the "
-    "v1 pair `x-api-user` + `x-api-token`. Errors use one envelope: "
+    "reference, and the same profiles and billing groups through Telnyx API v2 (`/v2/...`, for the "
+    "official SDKs; validation errors are 422 there). Creates honour an `Idempotency-Key` header. "
+    "Authenticate with `Authorization: Bearer <token>` (or `Token <token>`), or with the v1 pair "
+    "`x-api-user` + `x-api-token`. Errors use one envelope: "
     '`{"errors": [{"code", "title", "detail", "source": {"pointer" | "parameter"}}]}`.'
 )
 
@@ -45,6 +47,16 @@ _ERRORS = {
     "413": "The request body is larger than 1 MiB.",
     "500": "Unexpected error.",
 }
+_REUSED_KEY = "The Idempotency-Key was already used for a different request in the last 24 hours."
+_IDEMPOTENCY_KEY = Parameter(
+    name="Idempotency-Key",
+    param_in="header",
+    schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=255, pattern="^[!-~]+$"),
+    description="A retry with the same key (same user, same request, within 24 hours) gets the first answer "
+    "and creates nothing; the same key with a different request is a 422.",
+    required=False,
+)
+_V2_INVALID = "The request is invalid (API v2 uses 422): every problem is listed, each with its JSON pointer."
 
 
 # SPEC §7: any one of these authenticates a request (the v1 pair needs both headers).
@@ -156,6 +168,14 @@ def document_parsed_inputs(app: Litestar) -> None:
                 Parameter(name=name, param_in="query", schema=schema, description=description, required=False)
                 for name, schema, description in handler.opt.get("query_parameters", ())
             ]
+            if method == "POST":  # every POST is a create, and every create takes an Idempotency-Key
+                parameters.append(_IDEMPOTENCY_KEY)
+                operation.responses["422"] = OpenAPIResponse(
+                    description=_REUSED_KEY if not path.startswith("/v2/") else f"{_V2_INVALID} {_REUSED_KEY}",
+                    content={
+                        "application/json": OpenAPIMediaType(schema=Reference("#/components/schemas/ErrorEnvelope"))
+                    },
+                )
             if parameters:
                 operation.parameters = [*(operation.parameters or []), *parameters]
             if any(name == "page" for name, _, _ in handler.opt.get("query_parameters", ())):
@@ -166,6 +186,10 @@ def document_parsed_inputs(app: Litestar) -> None:
             for status, description in _ERRORS.items():
                 if (status == "404" and "{" not in path) or (status == "413" and "body" not in handler.opt):
                     continue
+                if path.startswith("/v2/") and status == "400":
+                    # API v2 answers 422 where v1 answers 400 (and never Litestar's own 400).
+                    operation.responses.pop("400", None)
+                    status, description = "422", _V2_INVALID
                 operation.responses[status] = OpenAPIResponse(
                     description=description, content={"application/json": error}
                 )

@@ -31,6 +31,10 @@ outbound_profiles = Table(
     Column("daily_spend_limit_cents", BigInteger, nullable=True),
     Column("daily_spend_limit_enabled", Boolean, nullable=False),
     Column("billing_group_id", String(36), ForeignKey("billing_groups.id"), nullable=True, index=True),
+    # The calling window (API v2): UTC "HH:MM:SS" times, all null when the profile has none.
+    Column("calling_window_start_time", String(8), nullable=True),
+    Column("calling_window_end_time", String(8), nullable=True),
+    Column("calling_window_calls_per_cld", Integer, nullable=True),
     # Bumped by every change: the basis of ETags and of cache invalidation.
     Column("version", Integer, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),

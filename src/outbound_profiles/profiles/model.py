@@ -12,6 +12,15 @@ from outbound_profiles.accounts.account import Account
 from outbound_profiles.domain.money import cents, from_cents
 
 
+class CallingWindow(msgspec.Struct, frozen=True, kw_only=True):
+    """When calls may start (UTC, "HH:MM:SS"; start > end wraps midnight, start == end is all day),
+    and how many calls one called number may get in it (None: no limit). Set through API v2 only."""
+
+    start_time: str
+    end_time: str
+    calls_per_cld: int | None
+
+
 class Profile(msgspec.Struct, kw_only=True):
     id: int
     user_id: int
@@ -35,6 +44,7 @@ class Profile(msgspec.Struct, kw_only=True):
     daily_spend_limit: Decimal | None
     daily_spend_limit_enabled: bool
     billing_group_id: str | None
+    calling_window: CallingWindow | None = None
     version: int
     created_at: datetime
     updated_at: datetime
@@ -61,6 +71,7 @@ SETTABLE_DEFAULTS: dict[str, Any] = {
     "daily_spend_limit": None,
     "daily_spend_limit_enabled": False,
     "billing_group_id": None,
+    "calling_window": None,
 }
 
 
@@ -86,6 +97,11 @@ def from_row(row: Any) -> Profile:
     values["max_destination_rate"] = None if rate is None else Decimal(rate)
     limit = values.pop("daily_spend_limit_cents")
     values["daily_spend_limit"] = None if limit is None else from_cents(limit)
+    start, end = values.pop("calling_window_start_time"), values.pop("calling_window_end_time")
+    per_cld = values.pop("calling_window_calls_per_cld")
+    values["calling_window"] = (
+        None if start is None else CallingWindow(start_time=start, end_time=end, calls_per_cld=per_cld)
+    )
     return Profile(**values)
 
 
@@ -95,4 +111,9 @@ def to_row(profile: Profile) -> dict[str, Any]:
     values["max_destination_rate"] = None if rate is None else str(rate)
     limit = values.pop("daily_spend_limit")
     values["daily_spend_limit_cents"] = None if limit is None else cents(limit)
+    window: CallingWindow | None = profile.calling_window
+    del values["calling_window"]
+    values["calling_window_start_time"] = None if window is None else window.start_time
+    values["calling_window_end_time"] = None if window is None else window.end_time
+    values["calling_window_calls_per_cld"] = None if window is None else window.calls_per_cld
     return values

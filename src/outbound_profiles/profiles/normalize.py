@@ -3,17 +3,22 @@ their value, amounts to Decimal, duplicates dropped. Problems carry the pointer 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, cast
+
+import msgspec
 
 from outbound_profiles.domain import countries
 from outbound_profiles.domain.ids import parse_id
 from outbound_profiles.domain.money import parse_usd_amount
 from outbound_profiles.domain.phone import e164_problem
 from outbound_profiles.errors import Problems
+from outbound_profiles.profiles.model import CallingWindow
 
 RECORDING_TYPE_ALIASES = {"by_caller_phone_number": "by_call_phone_number"}
+_TIME_OF_DAY = re.compile(r"([01][0-9]:[0-5][0-9]|2[0-3]:[0-5][0-9])(?::([0-5][0-9]))?")
 
 
 @dataclass(slots=True)
@@ -45,6 +50,8 @@ def normalize(body: dict[str, Any], converted: dict[str, Any], problems: Problem
             values[name] = _phone_numbers(value, problems)
         elif name == "max_destination_rate":
             values[name] = None if value is None else _rate(value)
+        elif name == "calling_window":
+            values[name] = None if value is None else _calling_window(value, problems)
         elif name == "daily_spend_limit":
             if value is None:
                 values[name] = None
@@ -63,6 +70,23 @@ def normalize(body: dict[str, Any], converted: dict[str, Any], problems: Problem
         values["whitelisted_destinations"] = destinations
         changes.destination_pointers = pointers
     return changes
+
+
+def _calling_window(value: Any, problems: Problems) -> CallingWindow | None:
+    raw = value if isinstance(value, dict) else msgspec.structs.asdict(value)
+    times: dict[str, str] = {}
+    for name in ("start_time", "end_time"):
+        # The schema's pattern lets a trailing newline through (`$`); this does not.
+        match = _TIME_OF_DAY.fullmatch(raw[name])
+        if match is None:
+            problems.add(f"/calling_window/{name}", f"{raw[name]!r} is not a UTC time of day, HH:MM:SS.")
+        else:
+            times[name] = f"{match[1]}:{match[2] or '00'}"
+    if len(times) < 2:
+        return None
+    return CallingWindow(
+        start_time=times["start_time"], end_time=times["end_time"], calls_per_cld=raw.get("calls_per_cld")
+    )
 
 
 def _rate(value: float) -> Decimal:

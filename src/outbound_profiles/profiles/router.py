@@ -16,6 +16,7 @@ from outbound_profiles.accounts.account import Account
 from outbound_profiles.domain.countries import DESTINATION_FORMATS
 from outbound_profiles.http.body import decode_object
 from outbound_profiles.http.credentials import as_user
+from outbound_profiles.http.idempotency import idempotency
 from outbound_profiles.http.pagination import Page, page_headers
 from outbound_profiles.http.query import SortKey
 from outbound_profiles.http.routes import PAGE_PARAMETERS, checked_query, operation_ids
@@ -99,7 +100,9 @@ async def list_profiles(request: Request[Any, Any, Any]) -> Response[list[Profil
 )
 async def create_profile(request: Request[Any, Any, Any]) -> ProfileOut:
     raw = await request.body()
-    return await as_user(request, _shown(request, lambda c, a: service.create(c, a, decode_object(raw))), write=True)
+    once = await idempotency(request)
+    work = _shown(request, lambda c, a: service.create(c, a, decode_object(raw)))
+    return await as_user(request, lambda c, a: once.apply(c, a, ProfileOut, lambda: work(c, a)), write=True)
 
 
 @get(

@@ -39,6 +39,15 @@ UsdAmount = Annotated[
 CountryCode = Annotated[str, Meta(description="ISO 3166-1 alpha2, alpha3 or numeric code", examples=["US"])]
 PhoneNumber = Annotated[str, Meta(description="E.164", examples=["+13125550100"])]
 Id = Annotated[str, Meta(examples=["1293384261075731499"])]
+TimeOfDay = Annotated[
+    str,
+    Meta(
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$",
+        description="UTC time of day, HH:MM:SS (HH:MM is read as HH:MM:00)",
+        examples=["08:00:00"],
+    ),
+]
+CallsPerCld = Annotated[int, Meta(ge=1, le=2_147_483_647)]
 
 READ_ONLY_FIELDS = frozenset(
     {
@@ -84,6 +93,24 @@ class ProfileCreate(ProfileUpdate, forbid_unknown_fields=True, kw_only=True):
     """As an update, but `connection_ids` is required (it may be empty)."""
 
     connection_ids: list[Id]
+
+
+class CallingWindowIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A calling window replaces the stored one whole; start > end wraps midnight, start == end is all day."""
+
+    start_time: TimeOfDay
+    end_time: TimeOfDay
+    calls_per_cld: CallsPerCld | None = None
+
+
+class FullProfileUpdate(ProfileUpdate, forbid_unknown_fields=True, kw_only=True):
+    """Every field the service stores, `calling_window` included (API v2 sets it; v1 does not know it)."""
+
+    calling_window: CallingWindowIn | UnsetType | None = UNSET
+
+
+class FullProfileCreate(ProfileCreate, forbid_unknown_fields=True, kw_only=True):
+    calling_window: CallingWindowIn | UnsetType | None = UNSET
 
 
 class ConnectionIds(msgspec.Struct, forbid_unknown_fields=True):

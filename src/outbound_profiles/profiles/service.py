@@ -29,9 +29,18 @@ from outbound_profiles.profiles.views import ProfileView
 Wanted = tuple[str, int]  # (pointer into the body, connection id)
 
 
-def create(connection: Connection, account: Account, body: dict[str, Any]) -> ProfileView:
-    problems = Problems()
-    changes = _read_changes(body, ProfileCreate, problems)
+def create(
+    connection: Connection,
+    account: Account,
+    body: dict[str, Any],
+    *,
+    schema: type[ProfileCreate] = ProfileCreate,
+    problems: Problems | None = None,
+) -> ProfileView:
+    """`schema`: the fields the body may hold (API v2 adds `calling_window`); `problems`: what the
+    caller already found in the body (a rule reading a field reported there is skipped)."""
+    problems = Problems() if problems is None else problems
+    changes = _read_changes(body, schema, problems)
     profile = new_profile(new_id(), account, changes.fields, now())
     rules.check(profile, account, changes, problems)
     _check_billing_group(connection, account, None, changes, problems)
@@ -46,10 +55,19 @@ def retrieve(connection: Connection, account: Account, profile_id: str) -> Profi
     return views.load(connection, account, profile_id)
 
 
-def update(connection: Connection, account: Account, profile_id: str, body: dict[str, Any]) -> ProfileView:
+def update(
+    connection: Connection,
+    account: Account,
+    profile_id: str,
+    body: dict[str, Any],
+    *,
+    schema: type[ProfileUpdate] = ProfileUpdate,
+    problems: Problems | None = None,
+) -> ProfileView:
+    """Partial update; `schema` and `problems` as for `create`."""
     current = views.load(connection, account, profile_id, for_update=True)
-    problems = Problems()
-    changes = _read_changes(body, ProfileUpdate, problems)
+    problems = Problems() if problems is None else problems
+    changes = _read_changes(body, schema, problems)
     merged = msgspec.structs.replace(current.profile, **changes.fields)
     rules.check(merged, account, changes, problems)
     _check_billing_group(connection, account, current.profile.billing_group_id, changes, problems)

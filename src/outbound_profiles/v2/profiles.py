@@ -1,0 +1,108 @@
+"""`/v2/outbound_voice_profiles` (SPEC §11): thin handlers; the v2 translation is in `service.py`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Router, delete, get, patch, post
+from litestar.params import FromPath
+from sqlalchemy import Connection
+
+from outbound_profiles.accounts.account import Account
+from outbound_profiles.http.body import decode_object
+from outbound_profiles.http.credentials import as_user
+from outbound_profiles.http.idempotency import idempotency
+from outbound_profiles.http.routes import checked_query
+from outbound_profiles.v2 import service
+from outbound_profiles.v2.errors import v2_status
+from outbound_profiles.v2.schemas import OutboundVoiceProfileData, OutboundVoiceProfileList, OutboundVoiceProfileWrite
+
+_LIST_QUERY = frozenset(name for name, _, _ in service.LIST_PARAMETERS)
+
+
+def _no_query(request: Request[Any, Any, Any]) -> None:
+    checked_query(request, frozenset())[1].raise_if_any()
+
+
+@get(
+    "/",
+    operation_id="listOutboundVoiceProfiles",
+    summary="List outbound voice profiles (v2)",
+    query_parameters=service.LIST_PARAMETERS,
+)
+async def list_profiles(request: Request[Any, Any, Any]) -> OutboundVoiceProfileList:
+    def work(connection: Connection, account: Account) -> OutboundVoiceProfileList:
+        query, problems = checked_query(request, _LIST_QUERY)
+        return service.list_page(connection, account, query, problems)
+
+    return await v2_status(as_user(request, work))
+
+
+@post(
+    "/",
+    operation_id="createOutboundVoiceProfile",
+    summary="Create an outbound voice profile (v2)",
+    status_code=200,
+    body=OutboundVoiceProfileWrite,
+)
+async def create_profile(request: Request[Any, Any, Any]) -> OutboundVoiceProfileData:
+    raw = await request.body()
+    once = await idempotency(request)
+
+    def work(connection: Connection, account: Account) -> OutboundVoiceProfileData:
+        _no_query(request)
+        body = decode_object(raw)
+        return once.apply(
+            connection, account, OutboundVoiceProfileData, lambda: service.create(connection, account, body)
+        )
+
+    return await v2_status(as_user(request, work, write=True))
+
+
+@get(
+    "/{profile_id:str}", operation_id="retrieveOutboundVoiceProfile", summary="Retrieve an outbound voice profile (v2)"
+)
+async def retrieve_profile(request: Request[Any, Any, Any], profile_id: FromPath[str]) -> OutboundVoiceProfileData:
+    def work(connection: Connection, account: Account) -> OutboundVoiceProfileData:
+        _no_query(request)
+        return service.retrieve(connection, account, profile_id)
+
+    return await v2_status(as_user(request, work))
+
+
+@patch(
+    "/{profile_id:str}",
+    operation_id="updateOutboundVoiceProfile",
+    summary="Update an outbound voice profile (v2)",
+    description="Partial: fields left out keep their values; `name` is required.",
+    body=OutboundVoiceProfileWrite,
+)
+async def update_profile(request: Request[Any, Any, Any], profile_id: FromPath[str]) -> OutboundVoiceProfileData:
+    raw = await request.body()
+
+    def work(connection: Connection, account: Account) -> OutboundVoiceProfileData:
+        _no_query(request)
+        return service.update(connection, account, profile_id, decode_object(raw))
+
+    return await v2_status(as_user(request, work, write=True))
+
+
+@delete(
+    "/{profile_id:str}",
+    operation_id="deleteOutboundVoiceProfile",
+    summary="Delete an outbound voice profile (v2)",
+    status_code=200,
+)
+async def delete_profile(request: Request[Any, Any, Any], profile_id: FromPath[str]) -> OutboundVoiceProfileData:
+    def work(connection: Connection, account: Account) -> OutboundVoiceProfileData:
+        _no_query(request)
+        return service.delete(connection, account, profile_id)
+
+    return await v2_status(as_user(request, work, write=True))
+
+
+router = Router(
+    path="/v2/outbound_voice_profiles",
+    route_handlers=[list_profiles, create_profile, retrieve_profile, update_profile, delete_profile],
+    tags=["Outbound voice profiles (v2)"],
+)
