@@ -1,59 +1,61 @@
-"""`/billing_groups` (SPEC §8)."""
+"""`/billing_groups` (SPEC §8): thin handlers; each runs as the caller in one transaction."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from litestar import Request, Response, Router, delete, get, post, route
-from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
+from sqlalchemy import Connection
 
 from outbound_profiles.accounts.account import Account
 from outbound_profiles.billing_groups import service
 from outbound_profiles.billing_groups.schemas import BillingGroupOut, BillingGroupWrite
-from outbound_profiles.http.credentials import provide_account
+from outbound_profiles.http.body import decode_object
+from outbound_profiles.http.credentials import as_user
 from outbound_profiles.http.idempotency import idempotency
 from outbound_profiles.http.pagination import Page, page_headers
-from outbound_profiles.http.routes import PAGE_PARAMETERS, checked_query, database, json_body, operation_ids
+from outbound_profiles.http.routes import PAGE_PARAMETERS, checked_query, operation_ids
 
 _LIST_QUERY = frozenset(name for name, _, _ in PAGE_PARAMETERS)
 
 
-@get("/", operation_id="listBillingGroups", summary="List billing groups", query_parameters=PAGE_PARAMETERS)
-async def list_billing_groups(
-    request: Request[Any, Any, Any], account: NamedDependency[Account]
-) -> Response[list[BillingGroupOut]]:
-    query, problems = checked_query(request, _LIST_QUERY)
-    page = Page.from_query(query)
-    problems.raise_if_any()
-    items, total = await database(request).read(
-        lambda c: service.list_page(c, account, offset=page.offset, limit=page.size)
-    )
-    return Response(list(items), headers=page_headers(request.url, page, total))
-
-
-@post(
-    "/",
-    operation_id="createBillingGroup",
-    summary="Create a billing group",
-    status_code=200,
-    body=BillingGroupWrite,
-)
-async def create_billing_group(request: Request[Any, Any, Any], account: NamedDependency[Account]) -> BillingGroupOut:
+def _no_query(request: Request[Any, Any, Any]) -> None:
     checked_query(request, frozenset())[1].raise_if_any()
-    body = await json_body(request)
+
+
+@get("/", operation_id="listBillingGroups", summary="List billing groups", query_parameters=PAGE_PARAMETERS)
+async def list_billing_groups(request: Request[Any, Any, Any]) -> Response[list[BillingGroupOut]]:
+    def work(connection: Connection, account: Account) -> Response[list[BillingGroupOut]]:
+        query, problems = checked_query(request, _LIST_QUERY)
+        page = Page.from_query(query)
+        problems.raise_if_any()
+        items, total = service.list_page(connection, account, offset=page.offset, limit=page.size)
+        return Response(list(items), headers=page_headers(request.url, page, total))
+
+    return await as_user(request, work)
+
+
+@post("/", operation_id="createBillingGroup", summary="Create a billing group", status_code=200, body=BillingGroupWrite)
+async def create_billing_group(request: Request[Any, Any, Any]) -> BillingGroupOut:
+    raw = await request.body()
     once = await idempotency(request)
-    return await database(request).write(
-        lambda c: once.apply(c, account, BillingGroupOut, lambda: service.create(c, account, body))
-    )
+
+    def work(connection: Connection, account: Account) -> BillingGroupOut:
+        _no_query(request)
+        body = decode_object(raw)
+        return once.apply(connection, account, BillingGroupOut, lambda: service.create(connection, account, body))
+
+    return await as_user(request, work, write=True)
 
 
 @get("/{group_id:str}", operation_id="retrieveBillingGroup", summary="Retrieve a billing group")
-async def retrieve_billing_group(
-    request: Request[Any, Any, Any], account: NamedDependency[Account], group_id: FromPath[str]
-) -> BillingGroupOut:
-    checked_query(request, frozenset())[1].raise_if_any()
-    return await database(request).read(lambda c: service.retrieve(c, account, group_id))
+async def retrieve_billing_group(request: Request[Any, Any, Any], group_id: FromPath[str]) -> BillingGroupOut:
+    def work(connection: Connection, account: Account) -> BillingGroupOut:
+        _no_query(request)
+        return service.retrieve(connection, account, group_id)
+
+    return await as_user(request, work)
 
 
 @route(
@@ -63,20 +65,23 @@ async def retrieve_billing_group(
     summary="Update a billing group",
     body=BillingGroupWrite,
 )
-async def update_billing_group(
-    request: Request[Any, Any, Any], account: NamedDependency[Account], group_id: FromPath[str]
-) -> BillingGroupOut:
-    checked_query(request, frozenset())[1].raise_if_any()
-    body = await json_body(request)
-    return await database(request).write(lambda c: service.update(c, account, group_id, body))
+async def update_billing_group(request: Request[Any, Any, Any], group_id: FromPath[str]) -> BillingGroupOut:
+    raw = await request.body()
+
+    def work(connection: Connection, account: Account) -> BillingGroupOut:
+        _no_query(request)
+        return service.update(connection, account, group_id, decode_object(raw))
+
+    return await as_user(request, work, write=True)
 
 
 @delete("/{group_id:str}", operation_id="deleteBillingGroup", summary="Delete a billing group", status_code=200)
-async def delete_billing_group(
-    request: Request[Any, Any, Any], account: NamedDependency[Account], group_id: FromPath[str]
-) -> BillingGroupOut:
-    checked_query(request, frozenset())[1].raise_if_any()
-    return await database(request).write(lambda c: service.delete(c, account, group_id))
+async def delete_billing_group(request: Request[Any, Any, Any], group_id: FromPath[str]) -> BillingGroupOut:
+    def work(connection: Connection, account: Account) -> BillingGroupOut:
+        _no_query(request)
+        return service.delete(connection, account, group_id)
+
+    return await as_user(request, work, write=True)
 
 
 router = Router(
@@ -88,6 +93,5 @@ router = Router(
         update_billing_group,
         delete_billing_group,
     ],
-    dependencies={"account": Provide(provide_account)},
     tags=["Billing groups"],
 )

@@ -47,12 +47,3 @@ async def as_user(
 
     database: Database = request.app.state.database
     return await (database.write(authenticated) if write else database.read(authenticated))
-
-
-async def provide_account(request: Request[Any, Any, Any]) -> Account:
-    token, api_user = presented_credentials(request.headers)
-    database: Database = request.app.state.database
-    account = await database.read(lambda connection: authenticate(connection, token, api_user))
-    if account is None:
-        raise Unauthorized("The credentials are not valid.")
-    return account

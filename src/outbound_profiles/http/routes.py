@@ -1,4 +1,4 @@
-"""Pieces every router uses: the database, the JSON body, documented error responses."""
+"""Pieces every router uses: checked query strings, page parameters, operation ids."""
 
 from __future__ import annotations
 
@@ -8,20 +8,9 @@ from litestar import Request
 from litestar.openapi.spec import Schema
 from litestar.openapi.spec.enums import OpenAPIType
 
-from outbound_profiles.db.database import Database
 from outbound_profiles.errors import Problems
-from outbound_profiles.http.body import decode_object
 from outbound_profiles.http.pagination import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE
 from outbound_profiles.http.query import Query
-
-
-def database(request: Request[Any, Any, Any]) -> Database:
-    db: Database = request.app.state.database
-    return db
-
-
-async def json_body(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    return decode_object(await request.body())
 
 
 def checked_query(request: Request[Any, Any, Any], allowed: frozenset[str]) -> tuple[Query, Problems]:
