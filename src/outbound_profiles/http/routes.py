@@ -1,16 +1,25 @@
-"""Pieces every router uses: checked query strings, page parameters, operation ids."""
+"""Pieces every router uses: checked query strings, page parameters, operation ids, and the
+shapes of a v1 list and a v1 create."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
-from litestar import Request
+from litestar import Request, Response
 from litestar.openapi.spec import Schema
 from litestar.openapi.spec.enums import OpenAPIType
+from sqlalchemy import Connection
 
+from outbound_profiles.accounts.account import Account
 from outbound_profiles.errors import Problems
-from outbound_profiles.http.pagination import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE
+from outbound_profiles.http.body import decode_object
+from outbound_profiles.http.credentials import as_user
+from outbound_profiles.http.idempotency import idempotency
+from outbound_profiles.http.pagination import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE, Page, page_headers
 from outbound_profiles.http.query import Query
+
+T = TypeVar("T")
 
 
 def checked_query(request: Request[Any, Any, Any], allowed: frozenset[str]) -> tuple[Query, Problems]:
@@ -28,6 +37,53 @@ PAGE_PARAMETERS: tuple[tuple[str, Schema, str], ...] = (
 )
 
 
+PAGE_QUERY = frozenset(name for name, _, _ in PAGE_PARAMETERS)
+
+
 def operation_ids(**by_method: str) -> Any:
     """Operation ids for a handler that serves several methods (each must be unique)."""
     return lambda _handler, method, _components: by_method[str(method).upper().rsplit(".", 1)[-1]]
+
+
+async def list_as_user(
+    request: Request[Any, Any, Any],
+    list_page: Callable[[Connection, Account, Page], tuple[Sequence[T], int]],
+) -> Response[list[T]]:
+    """A v1 list: a bare array of one page, with `X-Total-Count` and `Link`, run as the caller."""
+
+    def work(connection: Connection, account: Account) -> Response[list[T]]:
+        query, problems = checked_query(request, PAGE_QUERY)
+        page = Page.from_query(query)
+        problems.raise_if_any()
+        items, total = list_page(connection, account, page)
+        return Response(list(items), headers=page_headers(request.url, page, total))
+
+    return await as_user(request, work)
+
+
+async def create_as_user(
+    request: Request[Any, Any, Any],
+    answer: type[T],
+    create: Callable[[Connection, Account, dict[str, Any]], T],
+) -> T:
+    """A create from a JSON object body, run as the caller and honouring `Idempotency-Key`."""
+    raw = await request.body()
+    once = await idempotency(request)
+
+    def work(connection: Connection, account: Account) -> T:
+        checked_query(request, frozenset())[1].raise_if_any()
+        return once.apply(connection, account, answer, lambda: create(connection, account, decode_object(raw)))
+
+    return await as_user(request, work, write=True)
+
+
+async def run_as_user(
+    request: Request[Any, Any, Any], operation: Callable[[Connection, Account], T], *, write: bool = False
+) -> T:
+    """An operation that takes no query parameters, run as the caller."""
+
+    def work(connection: Connection, account: Account) -> T:
+        checked_query(request, frozenset())[1].raise_if_any()
+        return operation(connection, account)
+
+    return await as_user(request, work, write=write)
