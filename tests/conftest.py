@@ -1,11 +1,17 @@
 """Fixtures: a real, migrated database per test, the app over HTTP, and factories for test data.
 
-Each test gets its own SQLite file, copied from one migrated once per session, so tests share
-no state and run in any order.
+Every test that uses the database runs twice: on SQLite, where each test gets its own file copied
+from one migrated once per session, and on PostgreSQL, where one database is migrated once per
+session and emptied before each test. Tests share no state and run in any order.
+
+The PostgreSQL pass runs when OUTBOUND_PROFILES_TEST_POSTGRES_URL is set (e.g.
+postgresql+psycopg://postgres@127.0.0.1:5432/test; its database is wiped); otherwise it is skipped
+with that reason, unless OUTBOUND_PROFILES_TEST_REQUIRE_POSTGRES=1, which makes it an error (CI).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +28,7 @@ from outbound_profiles.config import Settings
 from outbound_profiles.db.database import Database
 from outbound_profiles.db.engine import build_engine
 from outbound_profiles.db.migrate import upgrade
+from outbound_profiles.models import metadata
 from tests.live import LiveServer, live_server
 
 
@@ -36,8 +43,39 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
-def settings(migrated_template: Path, tmp_path: Path) -> Settings:
+POSTGRES_URL = os.environ.get("OUTBOUND_PROFILES_TEST_POSTGRES_URL")
+REQUIRE_POSTGRES = os.environ.get("OUTBOUND_PROFILES_TEST_REQUIRE_POSTGRES") == "1"
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres() -> str:
+    if not POSTGRES_URL:
+        reason = "the PostgreSQL pass needs OUTBOUND_PROFILES_TEST_POSTGRES_URL=postgresql+psycopg://..."
+        if REQUIRE_POSTGRES:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    engine = build_engine(Settings(database_url=POSTGRES_URL))
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP SCHEMA public CASCADE")
+        connection.exec_driver_sql("CREATE SCHEMA public")
+    upgrade(engine)
+    engine.dispose()
+    return POSTGRES_URL
+
+
+def _empty_postgres(url: str) -> None:
+    engine = build_engine(Settings(database_url=url))
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"TRUNCATE {', '.join(t.name for t in metadata.sorted_tables)} CASCADE")
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def settings(request: pytest.FixtureRequest, migrated_template: Path, tmp_path: Path) -> Settings:
+    if request.param == "postgres":
+        url: str = request.getfixturevalue("migrated_postgres")
+        _empty_postgres(url)
+        return Settings(database_url=url)
     path = tmp_path / "outbound-profiles.db"
     shutil.copyfile(migrated_template, path)
     return Settings(database_url=f"sqlite:///{path}")
