@@ -10,6 +10,7 @@ from outbound_profiles.config import MAX_BODY_BYTES, Settings
 from outbound_profiles.connections.router import router as connections_router
 from outbound_profiles.db.database import Database
 from outbound_profiles.db.engine import build_engine
+from outbound_profiles.health.router import router as health_router
 from outbound_profiles.http.allow import complete_allow_header
 from outbound_profiles.http.errors import EXCEPTION_HANDLERS
 from outbound_profiles.http.openapi import openapi_config
@@ -28,6 +29,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             billing_groups_router,
             v2_profiles_router,
             v2_billing_groups_router,
+            health_router,
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(),
