@@ -13,8 +13,7 @@ from outbound_profiles.billing_groups import service
 from outbound_profiles.billing_groups.schemas import BillingGroupWrite
 from outbound_profiles.http.body import decode_object
 from outbound_profiles.http.credentials import as_user
-from outbound_profiles.http.idempotency import idempotency
-from outbound_profiles.http.routes import checked_query
+from outbound_profiles.http.routes import checked_query, create_as_user
 from outbound_profiles.v2.errors import v2_status
 from outbound_profiles.v2.mapping import billing_group_out
 from outbound_profiles.v2.schemas import BILLING_GROUP_READ_ONLY, BillingGroupData, BillingGroupList
@@ -23,8 +22,8 @@ from outbound_profiles.v2.service import PAGE_PARAMETERS, meta, page_of
 _LIST_QUERY = frozenset(name for name, _, _ in PAGE_PARAMETERS)
 
 
-def _body(raw: bytes) -> dict[str, Any]:
-    return {k: v for k, v in decode_object(raw).items() if k not in BILLING_GROUP_READ_ONLY}
+def _writable(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if k not in BILLING_GROUP_READ_ONLY}
 
 
 @get("/", operation_id="listBillingGroupsV2", summary="List billing groups (v2)", query_parameters=PAGE_PARAMETERS)
@@ -47,20 +46,10 @@ async def list_billing_groups(request: Request[Any, Any, Any]) -> BillingGroupLi
     body=BillingGroupWrite,
 )
 async def create_billing_group(request: Request[Any, Any, Any]) -> BillingGroupData:
-    raw = await request.body()
-    once = await idempotency(request)
+    def create(connection: Connection, account: Account, body: dict[str, Any]) -> BillingGroupData:
+        return BillingGroupData(billing_group_out(service.create(connection, account, _writable(body)), account.id))
 
-    def work(connection: Connection, account: Account) -> BillingGroupData:
-        checked_query(request, frozenset())[1].raise_if_any()
-        body = _body(raw)
-        return once.apply(
-            connection,
-            account,
-            BillingGroupData,
-            lambda: BillingGroupData(billing_group_out(service.create(connection, account, body), account.id)),
-        )
-
-    return await v2_status(as_user(request, work, write=True))
+    return await v2_status(create_as_user(request, BillingGroupData, create))
 
 
 @get("/{group_id:str}", operation_id="retrieveBillingGroupV2", summary="Retrieve a billing group (v2)")
@@ -83,7 +72,7 @@ async def update_billing_group(request: Request[Any, Any, Any], group_id: FromPa
 
     def work(connection: Connection, account: Account) -> BillingGroupData:
         checked_query(request, frozenset())[1].raise_if_any()
-        group = service.update(connection, account, group_id, _body(raw))
+        group = service.update(connection, account, group_id, _writable(decode_object(raw)))
         return BillingGroupData(billing_group_out(group, account.id))
 
     return await v2_status(as_user(request, work, write=True))

@@ -11,8 +11,7 @@ from sqlalchemy import Connection
 from outbound_profiles.accounts.account import Account
 from outbound_profiles.http.body import decode_object
 from outbound_profiles.http.credentials import as_user
-from outbound_profiles.http.idempotency import idempotency
-from outbound_profiles.http.routes import checked_query
+from outbound_profiles.http.routes import checked_query, create_as_user
 from outbound_profiles.v2 import service
 from outbound_profiles.v2.errors import v2_status
 from outbound_profiles.v2.schemas import OutboundVoiceProfileData, OutboundVoiceProfileList, OutboundVoiceProfileWrite
@@ -46,17 +45,7 @@ async def list_profiles(request: Request[Any, Any, Any]) -> OutboundVoiceProfile
     body=OutboundVoiceProfileWrite,
 )
 async def create_profile(request: Request[Any, Any, Any]) -> OutboundVoiceProfileData:
-    raw = await request.body()
-    once = await idempotency(request)
-
-    def work(connection: Connection, account: Account) -> OutboundVoiceProfileData:
-        _no_query(request)
-        body = decode_object(raw)
-        return once.apply(
-            connection, account, OutboundVoiceProfileData, lambda: service.create(connection, account, body)
-        )
-
-    return await v2_status(as_user(request, work, write=True))
+    return await v2_status(create_as_user(request, OutboundVoiceProfileData, service.create))
 
 
 @get(
