@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -46,6 +47,33 @@ class LiveServer:
         return credentials
 
 
+START_TIMEOUT = 30.0
+
+
+def wait_until_up(base_url: str, process: subprocess.Popen[Any], timeout: float = START_TIMEOUT) -> None:
+    """Return once the server answers; fail if it exits or stays silent past `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{base_url}/openapi.json", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the server did not start within {timeout} s (exit code {process.poll()})")
+        time.sleep(0.05)
+
+
+def stop(process: subprocess.Popen[Any]) -> None:
+    """SIGTERM, and SIGKILL if it has not ended 10 s later."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @contextmanager
 def live_server(database_url: str, workdir: Path, *, workers: int = 1) -> Iterator[LiveServer]:
     port = free_port()
@@ -57,21 +85,7 @@ def live_server(database_url: str, workdir: Path, *, workers: int = 1) -> Iterat
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base_url}/openapi.json", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start (exit code {process.poll()})")
-            time.sleep(0.1)
+        wait_until_up(base_url, process)
         yield LiveServer(base_url, env, process)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)

@@ -17,9 +17,7 @@ from pathlib import Path
 import httpx
 
 from tests.cli.helpers import SCRIPT, environment
-from tests.live import free_port
-
-START_TIMEOUT = 30.0
+from tests.live import START_TIMEOUT, free_port, stop, wait_until_up
 
 
 @dataclass(frozen=True)
@@ -48,17 +46,12 @@ def serve_demo(database_url: str, workdir: Path) -> Iterator[Demo]:
         try:
             printed = _read_until_curl(lines, process)
             base_url = f"http://127.0.0.1:{port}"
-            _wait_until_up(base_url, process)
+            wait_until_up(base_url, process)
             token = next(line.split()[1] for line in printed if line.startswith("token:"))
             curl = shlex.split(next(line for line in printed if line.startswith("Try:")).removeprefix("Try:"))
             yield Demo(base_url, token, curl, "".join(printed))
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
             reader.join(timeout=5)
 
 
@@ -79,19 +72,6 @@ def _read_until_curl(lines: queue.Queue[str], process: subprocess.Popen[str]) ->
         except queue.Empty:
             assert process.poll() is None, f"the server exited ({process.returncode}); printed: {printed}"
     return printed
-
-
-def _wait_until_up(base_url: str, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while True:
-        try:
-            if httpx.get(f"{base_url}/openapi.json", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert process.poll() is None, f"the server exited ({process.returncode})"
-        assert time.monotonic() < deadline, f"the server did not answer within {START_TIMEOUT} s"
-        time.sleep(0.05)
 
 
 def run_curl_line(curl: list[str]) -> httpx.Response:
