@@ -6,6 +6,7 @@
     ├── InvalidRequest           400        one or more problems with the request (all reported together)
     ├── ResourceInUse            400 10021  the resource is still referenced
     ├── Unprocessable            422        API v2's validation errors; a reused Idempotency-Key
+    ├── PreconditionFailed       412 10412  If-Match names a version that is no longer current
     └── PayloadTooLarge          413        body over the limit
 
 Each problem carries a JSON pointer into the body or the name of a query parameter.
@@ -30,6 +31,8 @@ class ErrorCode(Enum):
     INVALID_JSON = ("10023", "Invalid JSON")
     METHOD_NOT_ALLOWED = ("10015", "Method Not Allowed")
     PAYLOAD_TOO_LARGE = ("10015", "Request body too large")
+    # Telnyx documents no code for a failed precondition; ours is 10 followed by the status.
+    PRECONDITION_FAILED = ("10412", "Precondition failed")
 
     @property
     def code(self) -> str:
@@ -85,6 +88,13 @@ class Unprocessable(ApiError):
     """422: what API v2 answers where v1 answers 400 (the same problems and codes)."""
 
     status = 422
+
+
+class PreconditionFailed(ApiError):
+    status = 412
+
+    def __init__(self, detail: str, header: str) -> None:
+        super().__init__([Problem(ErrorCode.PRECONDITION_FAILED, detail, parameter=header)])
 
 
 class PayloadTooLarge(ApiError):

@@ -56,6 +56,33 @@ _IDEMPOTENCY_KEY = Parameter(
     "and creates nothing; the same key with a different request is a 422.",
     required=False,
 )
+_PRECONDITIONS = {
+    "If-Match": Parameter(
+        name="If-Match",
+        param_in="header",
+        schema=Schema(type=OpenAPIType.STRING, examples=['"8f3c2a71d0b94e65"']),
+        description="Change the profile only if its ETag is still this one (or `*`); otherwise 412.",
+        required=False,
+    ),
+    "If-None-Match": Parameter(
+        name="If-None-Match",
+        param_in="header",
+        schema=Schema(type=OpenAPIType.STRING, examples=['"8f3c2a71d0b94e65"']),
+        description="Answer 304 without a body if the profile's ETag is still this one.",
+        required=False,
+    ),
+}
+_ETAG = OpenAPIHeader(
+    schema=Schema(type=OpenAPIType.STRING),
+    description="The profile's version (a strong ETag, the same on v1 and v2): send it in If-Match to change "
+    "the profile only if nobody else has.",
+    required=True,
+)
+_PRECONDITION_ANSWERS = {
+    "If-Match": ("412", "The profile has changed since the ETag sent in If-Match; nothing was changed."),
+    "If-None-Match": ("304", "The profile still has the ETag sent in If-None-Match."),
+}
+_ERROR_MEDIA = OpenAPIMediaType(schema=Reference("#/components/schemas/ErrorEnvelope"))
 _V2_INVALID = "The request is invalid (API v2 uses 422): every problem is listed, each with its JSON pointer."
 
 
@@ -168,7 +195,8 @@ def document_parsed_inputs(app: Litestar) -> None:
                 Parameter(name=name, param_in="query", schema=schema, description=description, required=False)
                 for name, schema, description in handler.opt.get("query_parameters", ())
             ]
-            if method == "POST":  # every POST is a create, and every create takes an Idempotency-Key
+            # Every POST is a create, and every create takes an Idempotency-Key (so do the v1 actions).
+            if method == "POST" or handler.opt.get("idempotency_key"):
                 parameters.append(_IDEMPOTENCY_KEY)
                 operation.responses["422"] = OpenAPIResponse(
                     description=_REUSED_KEY if not path.startswith("/v2/") else f"{_V2_INVALID} {_REUSED_KEY}",
@@ -176,8 +204,18 @@ def document_parsed_inputs(app: Litestar) -> None:
                         "application/json": OpenAPIMediaType(schema=Reference("#/components/schemas/ErrorEnvelope"))
                     },
                 )
+            precondition = handler.opt.get("preconditions")
+            if precondition is not None:
+                parameters.append(_PRECONDITIONS[precondition])
+                status, description = _PRECONDITION_ANSWERS[precondition]
+                content = None if status == "304" else {"application/json": _ERROR_MEDIA}
+                operation.responses[status] = OpenAPIResponse(description=description, content=content)
             if parameters:
                 operation.parameters = [*(operation.parameters or []), *parameters]
+            if handler.opt.get("shows_etag"):
+                success = operation.responses.get("200")
+                if isinstance(success, OpenAPIResponse):
+                    success.headers = {**(success.headers or {}), "ETag": _ETAG}
             if any(name == "page" for name, _, _ in handler.opt.get("query_parameters", ())):
                 success = operation.responses.get("200")
                 if isinstance(success, OpenAPIResponse):

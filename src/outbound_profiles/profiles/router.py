@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 from outbound_profiles.accounts.account import Account
 from outbound_profiles.domain.countries import DESTINATION_FORMATS
 from outbound_profiles.http.body import decode_object
+from outbound_profiles.http.conditional import IF_MATCH, IF_NONE_MATCH, Condition, condition, not_modified
 from outbound_profiles.http.credentials import as_user
 from outbound_profiles.http.idempotency import idempotency
 from outbound_profiles.http.pagination import Page, page_headers
@@ -47,19 +48,33 @@ _ONE_QUERY = frozenset({FORMAT})
 _DEFAULT_SORT = (SortKey("created_at", descending=False),)
 
 
+Shown = tuple[ProfileOut, str]  # a profile as shown, and its ETag
+
+
 def _shown(
     request: Request[Any, Any, Any], operation: Callable[[Connection, Account], ProfileView]
-) -> Callable[[Connection, Account], ProfileOut]:
+) -> Callable[[Connection, Account], Shown]:
     """The operation, rendered in the format the query asks for (checked before the operation runs)."""
 
-    def work(connection: Connection, account: Account) -> ProfileOut:
+    def work(connection: Connection, account: Account) -> Shown:
         query, problems = checked_query(request, _ONE_QUERY)
         fmt = query.choice(FORMAT, DESTINATION_FORMATS)
         problems.raise_if_any()
         view = operation(connection, account)
-        return render(view.profile, view.connections, fmt)
+        return render(view.profile, view.connections, fmt), view.etag
 
     return work
+
+
+def _guarded(
+    request: Request[Any, Any, Any], change: Callable[[Connection, Account, Condition | None], ProfileView]
+) -> Callable[[Connection, Account], Shown]:
+    """A change of one profile, refused with 412 when the request's If-Match names another version."""
+    return _shown(request, lambda c, a: change(c, a, condition(request, IF_MATCH)))
+
+
+def _tagged(shown: Shown) -> Response[ProfileOut]:
+    return Response(shown[0], headers={"ETag": shown[1]})
 
 
 @get(
@@ -90,6 +105,14 @@ async def list_profiles(request: Request[Any, Any, Any]) -> Response[list[Profil
     return await as_user(request, work)
 
 
+async def _once(request: Request[Any, Any, Any], work: Callable[[Connection, Account], Shown]) -> Response[ProfileOut]:
+    """A write as the caller that honours `Idempotency-Key`: a retry gets the first answer (body
+    and ETag, which name the state it showed then) and does nothing."""
+    once = await idempotency(request)
+    shown = await as_user(request, lambda c, a: once.apply(c, a, Shown, lambda: work(c, a)), write=True)  # type: ignore[arg-type]
+    return _tagged(shown)
+
+
 @post(
     "/",
     operation_id="createOutboundProfile",
@@ -97,12 +120,12 @@ async def list_profiles(request: Request[Any, Any, Any]) -> Response[list[Profil
     status_code=200,
     body=ProfileCreate,
     query_parameters=(_FORMAT_PARAMETER,),
+    idempotency_key=True,
+    shows_etag=True,
 )
-async def create_profile(request: Request[Any, Any, Any]) -> ProfileOut:
+async def create_profile(request: Request[Any, Any, Any]) -> Response[ProfileOut]:
     raw = await request.body()
-    once = await idempotency(request)
-    work = _shown(request, lambda c, a: service.create(c, a, decode_object(raw)))
-    return await as_user(request, lambda c, a: once.apply(c, a, ProfileOut, lambda: work(c, a)), write=True)
+    return await _once(request, _shown(request, lambda c, a: service.create(c, a, decode_object(raw))))
 
 
 @get(
@@ -110,9 +133,16 @@ async def create_profile(request: Request[Any, Any, Any]) -> ProfileOut:
     operation_id="retrieveOutboundProfile",
     summary="Retrieve an outbound profile",
     query_parameters=(_FORMAT_PARAMETER,),
+    preconditions=IF_NONE_MATCH,
+    shows_etag=True,
 )
-async def retrieve_profile(request: Request[Any, Any, Any], profile_id: FromPath[str]) -> ProfileOut:
-    return await as_user(request, _shown(request, lambda c, a: service.retrieve(c, a, profile_id)))
+async def retrieve_profile(request: Request[Any, Any, Any], profile_id: FromPath[str]) -> Response[Any]:
+    shown = _shown(request, lambda c, a: service.retrieve(c, a, profile_id))
+    body, etag = await as_user(request, shown)
+    unless = condition(request, IF_NONE_MATCH)
+    if unless is not None and unless.matches_weakly(etag):
+        return not_modified(etag)
+    return _tagged((body, etag))
 
 
 @route(
@@ -123,11 +153,15 @@ async def retrieve_profile(request: Request[Any, Any, Any], profile_id: FromPath
     description="Partial: fields left out keep their values; null clears a nullable field. PATCH is an alias.",
     body=ProfileUpdate,
     query_parameters=(_FORMAT_PARAMETER,),
+    preconditions=IF_MATCH,
+    shows_etag=True,
 )
-async def update_profile(request: Request[Any, Any, Any], profile_id: FromPath[str]) -> ProfileOut:
+async def update_profile(request: Request[Any, Any, Any], profile_id: FromPath[str]) -> Response[ProfileOut]:
     raw = await request.body()
-    work = _shown(request, lambda c, a: service.update(c, a, profile_id, decode_object(raw)))
-    return await as_user(request, work, write=True)
+    work = _guarded(
+        request, lambda c, a, if_match: service.update(c, a, profile_id, decode_object(raw), if_match=if_match)
+    )
+    return _tagged(await as_user(request, work, write=True))
 
 
 @delete(
@@ -136,9 +170,12 @@ async def update_profile(request: Request[Any, Any, Any], profile_id: FromPath[s
     summary="Delete an outbound profile",
     status_code=200,
     query_parameters=(_FORMAT_PARAMETER,),
+    preconditions=IF_MATCH,
+    shows_etag=True,
 )
-async def delete_profile(request: Request[Any, Any, Any], profile_id: FromPath[str]) -> ProfileOut:
-    return await as_user(request, _shown(request, lambda c, a: service.delete(c, a, profile_id)), write=True)
+async def delete_profile(request: Request[Any, Any, Any], profile_id: FromPath[str]) -> Response[ProfileOut]:
+    work = _guarded(request, lambda c, a, if_match: service.delete(c, a, profile_id, if_match=if_match))
+    return _tagged(await as_user(request, work, write=True))
 
 
 @put(
@@ -147,11 +184,16 @@ async def delete_profile(request: Request[Any, Any, Any], profile_id: FromPath[s
     summary="Attach connections to an outbound profile",
     body=ConnectionIds,
     query_parameters=(_FORMAT_PARAMETER,),
+    idempotency_key=True,
+    preconditions=IF_MATCH,
+    shows_etag=True,
 )
-async def attach_connections(request: Request[Any, Any, Any], profile_id: FromPath[str]) -> ProfileOut:
+async def attach_connections(request: Request[Any, Any, Any], profile_id: FromPath[str]) -> Response[ProfileOut]:
     raw = await request.body()
-    work = _shown(request, lambda c, a: service.attach_connections(c, a, profile_id, decode_object(raw)))
-    return await as_user(request, work, write=True)
+    attach = service.attach_connections
+    return await _once(
+        request, _guarded(request, lambda c, a, m: attach(c, a, profile_id, decode_object(raw), if_match=m))
+    )
 
 
 @put(
@@ -160,11 +202,16 @@ async def attach_connections(request: Request[Any, Any, Any], profile_id: FromPa
     summary="Detach connections from an outbound profile",
     body=ConnectionIds,
     query_parameters=(_FORMAT_PARAMETER,),
+    idempotency_key=True,
+    preconditions=IF_MATCH,
+    shows_etag=True,
 )
-async def detach_connections(request: Request[Any, Any, Any], profile_id: FromPath[str]) -> ProfileOut:
+async def detach_connections(request: Request[Any, Any, Any], profile_id: FromPath[str]) -> Response[ProfileOut]:
     raw = await request.body()
-    work = _shown(request, lambda c, a: service.detach_connections(c, a, profile_id, decode_object(raw)))
-    return await as_user(request, work, write=True)
+    detach = service.detach_connections
+    return await _once(
+        request, _guarded(request, lambda c, a, m: detach(c, a, profile_id, decode_object(raw), if_match=m))
+    )
 
 
 router = Router(

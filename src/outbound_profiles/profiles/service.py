@@ -19,6 +19,7 @@ from outbound_profiles.domain.ids import new_id
 from outbound_profiles.domain.timestamps import now
 from outbound_profiles.errors import Problems, ResourceInUse
 from outbound_profiles.http.body import convert_fields
+from outbound_profiles.http.conditional import Condition
 from outbound_profiles.http.query import SortKey
 from outbound_profiles.profiles import repository, rules, views
 from outbound_profiles.profiles.model import Profile, from_row, new_profile, to_row
@@ -63,9 +64,11 @@ def update(
     *,
     schema: type[ProfileUpdate] = ProfileUpdate,
     problems: Problems | None = None,
+    if_match: Condition | None = None,
 ) -> ProfileView:
-    """Partial update; `schema` and `problems` as for `create`."""
-    current = views.load(connection, account, profile_id, for_update=True)
+    """Partial update; `schema` and `problems` as for `create`; `if_match`: the version the client
+    last saw, if it named one (a 412 if that is no longer current)."""
+    current = views.load(connection, account, profile_id, for_update=True).require(if_match)
     problems = Problems() if problems is None else problems
     changes = _read_changes(body, schema, problems)
     merged = msgspec.structs.replace(current.profile, **changes.fields)
@@ -86,8 +89,10 @@ def update(
     return views.remember(connection, view)
 
 
-def delete(connection: Connection, account: Account, profile_id: str) -> ProfileView:
-    view = views.load(connection, account, profile_id, for_update=True)
+def delete(
+    connection: Connection, account: Account, profile_id: str, *, if_match: Condition | None = None
+) -> ProfileView:
+    view = views.load(connection, account, profile_id, for_update=True).require(if_match)
     if view.connections:
         ids = ", ".join(str(c.id) for c in view.connections)
         raise ResourceInUse(f"The outbound profile still has connections attached ({ids}); detach them first.")
@@ -96,8 +101,15 @@ def delete(connection: Connection, account: Account, profile_id: str) -> Profile
     return view
 
 
-def attach_connections(connection: Connection, account: Account, profile_id: str, body: dict[str, Any]) -> ProfileView:
-    current = views.load(connection, account, profile_id, for_update=True)
+def attach_connections(
+    connection: Connection,
+    account: Account,
+    profile_id: str,
+    body: dict[str, Any],
+    *,
+    if_match: Condition | None = None,
+) -> ProfileView:
+    current = views.load(connection, account, profile_id, for_update=True).require(if_match)
     problems = Problems()
     changes = _read_changes(body, ConnectionIds, problems)
     wanted = _check_connections(connection, account, current.profile.id, current.connection_ids, changes, problems)
@@ -110,8 +122,15 @@ def attach_connections(connection: Connection, account: Account, profile_id: str
     return _touch(connection, current.profile)
 
 
-def detach_connections(connection: Connection, account: Account, profile_id: str, body: dict[str, Any]) -> ProfileView:
-    current = views.load(connection, account, profile_id, for_update=True)
+def detach_connections(
+    connection: Connection,
+    account: Account,
+    profile_id: str,
+    body: dict[str, Any],
+    *,
+    if_match: Condition | None = None,
+) -> ProfileView:
+    current = views.load(connection, account, profile_id, for_update=True).require(if_match)
     problems = Problems()
     changes = _read_changes(body, ConnectionIds, problems)
     requested = changes.connection_ids or []

@@ -8,6 +8,7 @@ connections in this process, and the whole cache is cleared when another process
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ from outbound_profiles.db.cache import Cache
 from outbound_profiles.db.database import after_commit, database_of
 from outbound_profiles.domain.ids import parse_id
 from outbound_profiles.errors import NotFound
+from outbound_profiles.http.conditional import Condition
 from outbound_profiles.profiles import repository
 from outbound_profiles.profiles.model import Profile, from_row
 
@@ -32,6 +34,23 @@ class ProfileView:
     @property
     def connection_ids(self) -> list[int]:
         return [c.id for c in self.connections]
+
+    @property
+    def etag(self) -> str:
+        """A strong ETag of what the API shows: the profile's version (bumped by every change of the
+        profile, its connection list included) and the attached connections as shown, which can
+        change on their own (a connection renamed or deleted). The same in every destination format."""
+        digest = hashlib.blake2b(digest_size=8)
+        digest.update(f"{self.profile.id}:{self.profile.version}".encode())
+        for c in self.connections:
+            digest.update(f"|{c.id}:{c.active}:{c.connection_name}".encode())
+        return f'"{digest.hexdigest()}"'
+
+    def require(self, precondition: Condition | None) -> ProfileView:
+        """This view, if the request's If-Match (if any) names it; a 412 otherwise."""
+        if precondition is not None:
+            precondition.require(self.etag)
+        return self
 
 
 def _cache(connection: Connection) -> Cache[int, ProfileView]:

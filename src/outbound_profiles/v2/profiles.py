@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Router, delete, get, patch, post
+from litestar import Request, Response, Router, delete, get, patch, post
 from litestar.params import FromPath
 from sqlalchemy import Connection
 
 from outbound_profiles.accounts.account import Account
 from outbound_profiles.http.body import decode_object
+from outbound_profiles.http.conditional import IF_MATCH, IF_NONE_MATCH, Condition, condition, not_modified
 from outbound_profiles.http.credentials import as_user
 from outbound_profiles.http.routes import checked_query, create_as_user
 from outbound_profiles.v2 import service
@@ -17,6 +18,10 @@ from outbound_profiles.v2.errors import v2_status
 from outbound_profiles.v2.schemas import OutboundVoiceProfileData, OutboundVoiceProfileList, OutboundVoiceProfileWrite
 
 _LIST_QUERY = frozenset(name for name, _, _ in service.LIST_PARAMETERS)
+
+
+def _tagged(shown: service.Tagged) -> Response[OutboundVoiceProfileData]:
+    return Response(shown[0], headers={"ETag": shown[1]})
 
 
 def _no_query(request: Request[Any, Any, Any]) -> None:
@@ -43,20 +48,28 @@ async def list_profiles(request: Request[Any, Any, Any]) -> OutboundVoiceProfile
     summary="Create an outbound voice profile (v2)",
     status_code=200,
     body=OutboundVoiceProfileWrite,
+    shows_etag=True,
 )
-async def create_profile(request: Request[Any, Any, Any]) -> OutboundVoiceProfileData:
-    return await v2_status(create_as_user(request, OutboundVoiceProfileData, service.create))
+async def create_profile(request: Request[Any, Any, Any]) -> Response[OutboundVoiceProfileData]:
+    return _tagged(await v2_status(create_as_user(request, service.Tagged, service.create)))  # type: ignore[arg-type]
 
 
 @get(
-    "/{profile_id:str}", operation_id="retrieveOutboundVoiceProfile", summary="Retrieve an outbound voice profile (v2)"
+    "/{profile_id:str}",
+    operation_id="retrieveOutboundVoiceProfile",
+    summary="Retrieve an outbound voice profile (v2)",
+    preconditions=IF_NONE_MATCH,
+    shows_etag=True,
 )
-async def retrieve_profile(request: Request[Any, Any, Any], profile_id: FromPath[str]) -> OutboundVoiceProfileData:
-    def work(connection: Connection, account: Account) -> OutboundVoiceProfileData:
+async def retrieve_profile(request: Request[Any, Any, Any], profile_id: FromPath[str]) -> Response[Any]:
+    def work(connection: Connection, account: Account) -> tuple[service.Tagged, Condition | None]:
         _no_query(request)
-        return service.retrieve(connection, account, profile_id)
+        return service.retrieve(connection, account, profile_id), condition(request, IF_NONE_MATCH)
 
-    return await v2_status(as_user(request, work))
+    (body, etag), unless = await v2_status(as_user(request, work))
+    if unless is not None and unless.matches_weakly(etag):
+        return not_modified(etag)
+    return _tagged((body, etag))
 
 
 @patch(
@@ -65,15 +78,21 @@ async def retrieve_profile(request: Request[Any, Any, Any], profile_id: FromPath
     summary="Update an outbound voice profile (v2)",
     description="Partial: fields left out keep their values; `name` is required.",
     body=OutboundVoiceProfileWrite,
+    preconditions=IF_MATCH,
+    shows_etag=True,
 )
-async def update_profile(request: Request[Any, Any, Any], profile_id: FromPath[str]) -> OutboundVoiceProfileData:
+async def update_profile(
+    request: Request[Any, Any, Any], profile_id: FromPath[str]
+) -> Response[OutboundVoiceProfileData]:
     raw = await request.body()
 
-    def work(connection: Connection, account: Account) -> OutboundVoiceProfileData:
+    def work(connection: Connection, account: Account) -> service.Tagged:
         _no_query(request)
-        return service.update(connection, account, profile_id, decode_object(raw))
+        return service.update(
+            connection, account, profile_id, decode_object(raw), if_match=condition(request, IF_MATCH)
+        )
 
-    return await v2_status(as_user(request, work, write=True))
+    return _tagged(await v2_status(as_user(request, work, write=True)))
 
 
 @delete(
@@ -81,13 +100,18 @@ async def update_profile(request: Request[Any, Any, Any], profile_id: FromPath[s
     operation_id="deleteOutboundVoiceProfile",
     summary="Delete an outbound voice profile (v2)",
     status_code=200,
+    preconditions=IF_MATCH,
+    shows_etag=True,
 )
-async def delete_profile(request: Request[Any, Any, Any], profile_id: FromPath[str]) -> OutboundVoiceProfileData:
-    def work(connection: Connection, account: Account) -> OutboundVoiceProfileData:
-        _no_query(request)
-        return service.delete(connection, account, profile_id)
+async def delete_profile(
+    request: Request[Any, Any, Any], profile_id: FromPath[str]
+) -> Response[OutboundVoiceProfileData]:
 
-    return await v2_status(as_user(request, work, write=True))
+    def work(connection: Connection, account: Account) -> service.Tagged:
+        _no_query(request)
+        return service.delete(connection, account, profile_id, if_match=condition(request, IF_MATCH))
+
+    return _tagged(await v2_status(as_user(request, work, write=True)))
 
 
 router = Router(

@@ -18,10 +18,12 @@ from sqlalchemy import Connection
 from outbound_profiles.accounts.account import Account
 from outbound_profiles.errors import InvalidRequest, Problem, Problems, Unprocessable
 from outbound_profiles.http.body import convert_fields
+from outbound_profiles.http.conditional import Condition
 from outbound_profiles.http.pagination import MAX_PAGE
 from outbound_profiles.http.query import Query, SortKey
 from outbound_profiles.profiles import service, views
 from outbound_profiles.profiles.schemas import CallingWindowIn, FullProfileCreate, FullProfileUpdate
+from outbound_profiles.profiles.views import ProfileView
 from outbound_profiles.v2 import mapping
 from outbound_profiles.v2.schemas import (
     PROFILE_READ_ONLY,
@@ -63,10 +65,11 @@ LIST_PARAMETERS: tuple[tuple[str, Schema, str], ...] = (
 )
 
 
+Tagged = tuple[OutboundVoiceProfileData, str]  # the answer and the profile's ETag
 _NESTED: dict[str, type[msgspec.Struct]] = {"call_recording": CallRecording, "calling_window": CallingWindowIn}
 
 
-def create(connection: Connection, account: Account, body: dict[str, Any]) -> OutboundVoiceProfileData:
+def create(connection: Connection, account: Account, body: dict[str, Any]) -> Tagged:
     native, problems, v1_body = _translate(body)
     try:
         view = service.create(
@@ -76,15 +79,23 @@ def create(connection: Connection, account: Account, body: dict[str, Any]) -> Ou
         raise _unprocessable(native, exc.problems) from None
     if native:  # the transaction rolls back: nothing of this request stays
         raise _unprocessable(native, ())
-    return OutboundVoiceProfileData(mapping.profile_out(view))
+    return _tagged(view)
 
 
-def retrieve(connection: Connection, account: Account, profile_id: str) -> OutboundVoiceProfileData:
-    return OutboundVoiceProfileData(mapping.profile_out(views.load(connection, account, profile_id)))
+def retrieve(connection: Connection, account: Account, profile_id: str) -> Tagged:
+    return _tagged(views.load(connection, account, profile_id))
 
 
-def update(connection: Connection, account: Account, profile_id: str, body: dict[str, Any]) -> OutboundVoiceProfileData:
-    views.load(connection, account, profile_id)  # an unknown id is a 404 before the body is judged
+def update(
+    connection: Connection,
+    account: Account,
+    profile_id: str,
+    body: dict[str, Any],
+    *,
+    if_match: Condition | None = None,
+) -> Tagged:
+    # An unknown id is a 404, and a stale If-Match a 412, before the body is judged.
+    views.load(connection, account, profile_id, for_update=True).require(if_match)
     native, problems, v1_body = _translate(body)
     try:
         view = service.update(connection, account, profile_id, v1_body, schema=FullProfileUpdate, problems=problems)
@@ -92,11 +103,15 @@ def update(connection: Connection, account: Account, profile_id: str, body: dict
         raise _unprocessable(native, exc.problems) from None
     if native:
         raise _unprocessable(native, ())
-    return OutboundVoiceProfileData(mapping.profile_out(view))
+    return _tagged(view)
 
 
-def delete(connection: Connection, account: Account, profile_id: str) -> OutboundVoiceProfileData:
-    return OutboundVoiceProfileData(mapping.profile_out(service.delete(connection, account, profile_id)))
+def delete(connection: Connection, account: Account, profile_id: str, *, if_match: Condition | None = None) -> Tagged:
+    return _tagged(service.delete(connection, account, profile_id, if_match=if_match))
+
+
+def _tagged(view: ProfileView) -> Tagged:
+    return OutboundVoiceProfileData(mapping.profile_out(view)), view.etag
 
 
 def page_of(query: Query) -> tuple[int, int]:
