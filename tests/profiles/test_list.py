@@ -139,6 +139,25 @@ def test_filter_by_name_is_a_case_insensitive_substring(endpoints: Endpoints) ->
     assert listed(endpoints, **{"filter[name]": "nothing"}) == []
 
 
+def test_filter_by_name_ignores_case_beyond_ascii(endpoints: Endpoints) -> None:
+    ecole = endpoints.profile(name="ÉCOLE Ørsted")
+    endpoints.profile(name="ecole")
+
+    assert ids(listed(endpoints, **{"filter[name]": "école ørs"})) == [ecole["id"]]
+    assert ids(listed(endpoints, **{"filter[name]": "ÉCOLE"})) == [ecole["id"]]
+
+
+def test_names_sort_by_code_point_on_every_database(endpoints: Endpoints) -> None:
+    """The same order on SQLite and on PostgreSQL whatever its locale: Unicode code points
+    (upper case before lower case, accented letters after z)."""
+    names = ["beta", "Zeta", "émile", "alpha", "Émile", "Ångström", "zulu", "Alpha", "10", "9"]
+    for name in names:
+        endpoints.profile(name=name)
+
+    assert [p["name"] for p in listed(endpoints, sort="name")] == sorted(names)
+    assert [p["name"] for p in listed(endpoints, sort="-name")] == sorted(names, reverse=True)
+
+
 def test_filter_by_name_takes_wildcards_literally(endpoints: Endpoints) -> None:
     percent = endpoints.profile(name="50% off")
     endpoints.profile(name="500 off")

@@ -37,6 +37,10 @@ def build_engine(settings: Settings) -> Engine:
     )
 
 
+def _lower(value: str | None) -> str | None:
+    return None if value is None else value.lower()
+
+
 def _sqlite_engine(url: str, synchronous: str) -> Engine:
     engine = create_engine(
         url,
@@ -60,6 +64,9 @@ def _sqlite_engine(url: str, synchronous: str) -> Engine:
         # the large automatic threshold is only a backstop for processes that do not run them.
         cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
         cursor.close()
+        # SQLite's lower() folds ASCII only; PostgreSQL's folds all of Unicode. Python's does too,
+        # so a case-insensitive filter finds the same rows on both.
+        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:

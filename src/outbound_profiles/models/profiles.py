@@ -41,5 +41,6 @@ outbound_profiles = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ix_outbound_profiles_user_id_id", "user_id", "id"),
     Index("ix_outbound_profiles_user_id_created_at", "user_id", "created_at", "id"),
+    # On PostgreSQL `name` in this index has COLLATE "C" (migration 0004): names sort by code point.
     Index("ix_outbound_profiles_user_id_name", "user_id", "name", "id"),
 )

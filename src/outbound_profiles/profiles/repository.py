@@ -52,9 +52,15 @@ def page(
 ) -> Sequence[Record]:
     order: list[Any] = []
     for key in sort:
-        column = SORTABLE[key.field]
-        # NULLs sort first ascending and last descending on every database.
-        order.append(column.desc().nulls_last() if key.descending else column.asc().nulls_first())
+        column: Any = SORTABLE[key.field]
+        if key.field == "name" and connection.dialect.name == "postgresql":
+            # Code-point order, as SQLite's BINARY sorts, whatever the database's locale (migration 0004
+            # gives the index the same collation).
+            column = column.collate("C")
+        if not SORTABLE[key.field].nullable:  # a plain ORDER BY, which the (user_id, field, id) index serves
+            order.append(column.desc() if key.descending else column.asc())
+        else:  # NULLs sort first ascending and last descending on every database
+            order.append(column.desc().nulls_last() if key.descending else column.asc().nulls_first())
     order.append(profiles.c.id.asc())
     statement = select(profiles).where(*_filters(user_id, name_contains)).order_by(*order).offset(offset).limit(limit)
     return connection.execute(statement).all()
