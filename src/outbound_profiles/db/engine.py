@@ -70,9 +70,12 @@ def _sqlite_engine(url: str, synchronous: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
+        driver = connection.connection.driver_connection
+        if driver.in_transaction:  # begun on the driver by Database (see Database._run_on_driver)
+            return
         # Writers take the write lock up front: another process's writer then waits (busy_timeout)
         # instead of failing halfway with SQLITE_BUSY when a read lock cannot be upgraded.
         immediate = connection.get_execution_options().get("write", False)
-        connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        driver.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine

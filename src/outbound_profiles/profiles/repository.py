@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, bindparam, delete, func, select, update
 
+from outbound_profiles.db.prepared import Prepared
 from outbound_profiles.http.query import SortKey
 from outbound_profiles.models import outbound_profiles as profiles
 from outbound_profiles.models.base import Record
@@ -23,7 +24,7 @@ _THIS = (profiles.c.user_id == bindparam("key_user_id"), profiles.c.id == bindpa
 _GET = select(profiles).where(*_THIS)
 _GET_FOR_UPDATE = _GET.with_for_update()
 _WRITABLE = [c.name for c in profiles.c if c.name not in ("id", "user_id", "created_at")]
-_SAVE = update(profiles).where(*_THIS).values({name: bindparam(name) for name in _WRITABLE})
+_SAVE = Prepared(update(profiles).where(*_THIS).values({name: bindparam(name) for name in _WRITABLE}))
 _INSERT = profiles.insert()
 _REMOVE = delete(profiles).where(*_THIS)
 
@@ -77,9 +78,7 @@ def insert(connection: Connection, row: dict[str, Any]) -> None:
 
 def save(connection: Connection, row: dict[str, Any]) -> None:
     """Write every writable column of a whole row (one statement shape, compiled once)."""
-    connection.execute(
-        _SAVE, {"key_user_id": row["user_id"], "key_id": row["id"], **{name: row[name] for name in _WRITABLE}}
-    )
+    _SAVE.execute(connection, {"key_user_id": row["user_id"], "key_id": row["id"], **row})
 
 
 def remove(connection: Connection, user_id: int, profile_id: int) -> None:

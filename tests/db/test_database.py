@@ -1,0 +1,152 @@
+"""One transaction per request (`Database.write` / `read`): all of the work commits, or none of it.
+
+On SQLite the transaction is begun and ended on the driver, and statements run either through
+SQLAlchemy or straight on the driver (`Prepared`); these tests pin that every mix of the two
+commits together and rolls back together, and that a failed commit leaves the process usable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, bindparam, func, insert, select
+
+from outbound_profiles.config import Settings
+from outbound_profiles.db.database import Database, after_commit
+from outbound_profiles.db.engine import build_engine
+from outbound_profiles.db.migrate import upgrade
+from outbound_profiles.db.prepared import Prepared
+from outbound_profiles.models import billing_groups, users
+
+_PREPARED_GROUP = Prepared(
+    insert(billing_groups).values(
+        id=bindparam("id"),
+        user_id=bindparam("user_id"),
+        name=bindparam("name"),
+        created_at=bindparam("at"),
+        updated_at=bindparam("at"),
+    )
+)
+_NOW = datetime(2026, 11, 27, tzinfo=UTC)
+
+
+class Boom(Exception):
+    pass
+
+
+def add_user(connection: Connection, user_id: int) -> None:
+    connection.execute(
+        insert(users).values(
+            id=user_id, email=f"u{user_id}@example.com", default_cps=100, max_cps=1000, created_at=_NOW
+        )
+    )
+
+
+def add_group_on_driver(connection: Connection, user_id: int, name: str) -> None:
+    _PREPARED_GROUP.execute(connection, {"id": name, "user_id": user_id, "name": name, "at": _NOW})
+
+
+def counts(database: Database) -> tuple[int, int]:
+    def count(connection: Connection) -> tuple[int, int]:
+        return (
+            connection.execute(select(func.count()).select_from(users)).scalar_one(),
+            connection.execute(select(func.count()).select_from(billing_groups)).scalar_one(),
+        )
+
+    return database.run_sync(count, write=False)
+
+
+@pytest.mark.parametrize("driver_first", [False, True])
+def test_statements_through_sqlalchemy_and_on_the_driver_commit_together(
+    database: Database, driver_first: bool
+) -> None:
+    database.run_sync(lambda c: add_user(c, 1), write=True)
+
+    def work(connection: Connection) -> None:
+        if driver_first:
+            add_group_on_driver(connection, 1, "g")
+            add_user(connection, 2)
+        else:
+            add_user(connection, 2)
+            add_group_on_driver(connection, 1, "g")
+
+    database.run_sync(work, write=True)
+
+    assert counts(database) == (2, 1)
+
+
+@pytest.mark.parametrize("on_driver_only", [False, True])
+def test_a_failing_request_leaves_nothing_and_the_next_one_works(database: Database, on_driver_only: bool) -> None:
+    database.run_sync(lambda c: add_user(c, 1), write=True)
+
+    def failing(connection: Connection) -> None:
+        if not on_driver_only:
+            add_user(connection, 2)
+        add_group_on_driver(connection, 1, "lost")
+        raise Boom
+
+    with pytest.raises(Boom):
+        database.run_sync(failing, write=True)
+
+    assert counts(database) == (1, 0)
+    database.run_sync(lambda c: add_group_on_driver(c, 1, "kept"), write=True)
+    assert counts(database) == (1, 1)
+
+
+def test_after_commit_runs_only_after_a_commit(database: Database) -> None:
+    ran: list[str] = []
+
+    def committed(connection: Connection) -> None:
+        after_commit(connection, lambda: ran.append("committed"))
+        add_user(connection, 1)
+
+    def rolled_back(connection: Connection) -> None:
+        after_commit(connection, lambda: ran.append("rolled back"))
+        add_user(connection, 2)
+        raise Boom
+
+    database.run_sync(committed, write=True)
+    with pytest.raises(Boom):
+        database.run_sync(rolled_back, write=True)
+    database.run_sync(lambda c: None, write=False)
+
+    assert ran == ["committed"]
+
+
+@pytest.fixture
+def sqlite_database(tmp_path: Path) -> Iterator[Database]:
+    database = Database(build_engine(Settings(database_url=f"sqlite:///{tmp_path / 'db.sqlite'}")))
+    upgrade(database.engine)
+    yield database
+    database.dispose()
+
+
+@pytest.mark.parametrize("through_sqlalchemy", [False, True])
+def test_a_commit_that_fails_rolls_back_and_the_next_request_works(
+    sqlite_database: Database, through_sqlalchemy: bool
+) -> None:
+    """SQLite only: a deferred foreign key makes the COMMIT itself fail (ended by SQLAlchemy when a
+    statement went through it, else on the driver)."""
+    sqlite_database.run_sync(lambda c: add_user(c, 1), write=True)
+    ran: list[str] = []
+
+    def dangling(connection: Connection) -> None:
+        if through_sqlalchemy:
+            connection.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+        else:
+            driver = connection.connection.driver_connection
+            assert driver is not None
+            driver.execute("PRAGMA defer_foreign_keys = ON")
+        after_commit(connection, lambda: ran.append("committed"))
+        add_group_on_driver(connection, 999, "dangling")  # no user 999: refused at COMMIT
+
+    with pytest.raises(Exception, match="FOREIGN KEY"):
+        sqlite_database.run_sync(dangling, write=True)
+
+    assert ran == []
+    assert counts(sqlite_database) == (1, 0)
+    sqlite_database.run_sync(lambda c: add_group_on_driver(c, 1, "kept"), write=True)
+    assert counts(sqlite_database) == (1, 1)
