@@ -10,16 +10,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from litestar.testing import TestClient
 from sqlalchemy import Connection, bindparam, func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from outbound_profiles.config import Settings
-from outbound_profiles.db.database import Database, after_commit
+from outbound_profiles.db.database import ATTEMPTS, Database, after_commit
 from outbound_profiles.db.engine import build_engine
 from outbound_profiles.db.migrate import upgrade
 from outbound_profiles.db.prepared import Prepared
+from outbound_profiles.domain.ids import new_id
 from outbound_profiles.models import billing_groups, users
+from outbound_profiles.profiles import service as profiles_service
+from tests.conftest import Api
+from tests.profiles.helpers import PATH
 
 _PREPARED_GROUP = Prepared(
     insert(billing_groups).values(
@@ -37,12 +44,9 @@ class Boom(Exception):
     pass
 
 
-def add_user(connection: Connection, user_id: int) -> None:
-    connection.execute(
-        insert(users).values(
-            id=user_id, email=f"u{user_id}@example.com", default_cps=100, max_cps=1000, created_at=_NOW
-        )
-    )
+def add_user(connection: Connection, user_id: int, email: str | None = None) -> None:
+    email = email or f"u{user_id}@example.com"
+    connection.execute(insert(users).values(id=user_id, email=email, default_cps=100, max_cps=1000, created_at=_NOW))
 
 
 def add_group_on_driver(connection: Connection, user_id: int, name: str) -> None:
@@ -150,3 +154,50 @@ def test_a_commit_that_fails_rolls_back_and_the_next_request_works(
     assert counts(sqlite_database) == (1, 0)
     sqlite_database.run_sync(lambda c: add_group_on_driver(c, 1, "kept"), write=True)
     assert counts(sqlite_database) == (1, 1)
+
+
+def test_a_new_id_already_taken_by_another_process_is_drawn_again(
+    api: Api, client: TestClient[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ids are drawn per process; when two processes draw the same one, the second insert fails on
+    the primary key and the request runs again with a fresh id instead of failing."""
+    taken = int(api.profile(name="first")["id"])
+    drawn: list[int] = []
+
+    def collide_once() -> int:
+        drawn.append(taken if not drawn else new_id())
+        return drawn[-1]
+
+    monkeypatch.setattr(profiles_service, "new_id", collide_once)
+    response = client.post(PATH, json={"name": "second", "connection_ids": []}, headers=api.tenant.headers)
+
+    assert response.status_code == 200, response.text
+    assert int(response.json()["id"]) == drawn[-1] != taken
+    assert len(drawn) == 2
+    assert client.get(f"{PATH}/{taken}", headers=api.tenant.headers).json()["name"] == "first"
+
+
+def test_work_that_keeps_failing_is_not_retried_forever(database: Database) -> None:
+    database.run_sync(lambda c: add_user(c, 1), write=True)
+    attempts: list[int] = []
+
+    def always_taken(connection: Connection) -> None:
+        attempts.append(1)
+        add_user(connection, 1, email=f"new{len(attempts)}@example.com")  # the id is taken, the email is not
+
+    with pytest.raises(IntegrityError):
+        database.run_sync(always_taken, write=True)
+    assert len(attempts) == ATTEMPTS
+
+
+def test_other_failures_are_not_retried(database: Database) -> None:
+    database.run_sync(lambda c: add_user(c, 1), write=True)
+    attempts: list[int] = []
+
+    def dangling(connection: Connection) -> None:
+        attempts.append(1)
+        add_group_on_driver(connection, 999, "g")  # no user 999
+
+    with pytest.raises(IntegrityError):
+        database.run_sync(dangling, write=True)
+    assert len(attempts) == 1

@@ -14,12 +14,14 @@ The Database also keeps the in-process caches valid (see `db/cache.py`).
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import anyio.to_thread
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from outbound_profiles.db.cache import Cache
 from outbound_profiles.db.engine import is_sqlite
@@ -47,20 +49,28 @@ class Database:
         return existing
 
     def run_sync(self, work: Callable[[Connection], T], *, write: bool) -> T:
-        if self.is_sqlite:
-            return self._run_inline(work, write=write)
-        with self.engine.connect() as connection:
-            connection.info[_DATABASE] = self
-            return self._run(connection, work, write=write)
+        """`work` in one transaction; run again from the start (at most `ATTEMPTS` times in all)
+        when it failed in a way that running it again cures (see `_worth_retrying`)."""
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                if self.is_sqlite:
+                    return self._run_inline(work, write=write)
+                with self.engine.connect() as connection:
+                    connection.info[_DATABASE] = self
+                    return self._run(connection, work, write=write)
+            except DBAPIError as error:
+                if attempt == ATTEMPTS or not _worth_retrying(error):
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def write(self, work: Callable[[Connection], T]) -> T:
         if self.is_sqlite:
-            return self._run_inline(work, write=True)
+            return self.run_sync(work, write=True)
         return await anyio.to_thread.run_sync(lambda: self.run_sync(work, write=True))
 
     async def read(self, work: Callable[[Connection], T]) -> T:
         if self.is_sqlite:
-            return self._run_inline(work, write=False)
+            return self.run_sync(work, write=False)
         return await anyio.to_thread.run_sync(lambda: self.run_sync(work, write=False))
 
     def start_checkpoints(self, interval: float = 1.0) -> None:
@@ -148,6 +158,24 @@ class Database:
             self._data_version = version
             for cache in self._caches.values():
                 cache.clear()
+
+
+ATTEMPTS = 3
+_SQLITE_PRIMARY_KEY_TAKEN = re.compile(r"UNIQUE constraint failed: \w+\.id$")
+
+
+def _worth_retrying(error: DBAPIError) -> bool:
+    """PostgreSQL's deadlock and serialization failures (the transaction was chosen to give way),
+    and a new primary key already taken: ids are drawn per process (`domain/ids.py`), so two
+    processes can, rarely, draw the same one; the retry draws another."""
+    cause = error.orig
+    sqlstate = getattr(cause, "sqlstate", None)
+    if sqlstate in ("40001", "40P01"):
+        return True
+    if sqlstate == "23505":
+        constraint = getattr(getattr(cause, "diag", None), "constraint_name", None) or ""
+        return constraint.startswith("pk_")
+    return isinstance(error, IntegrityError) and bool(_SQLITE_PRIMARY_KEY_TAKEN.search(str(cause)))
 
 
 def database_of(connection: Connection) -> Database:

@@ -10,11 +10,13 @@ is stored is exactly what `Connection.execute` would store. Elsewhere it goes th
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.expression import UpdateBase
 
 Bind = tuple[str, Callable[[Any], Any] | None]
@@ -37,7 +39,11 @@ class Prepared:
         driver = connection.connection.driver_connection
         assert driver is not None
         values = [parameters[name] if process is None else process(parameters[name]) for name, process in binds]
-        rowcount: int = driver.execute(sql, values).rowcount
+        try:
+            rowcount: int = driver.execute(sql, values).rowcount
+        except sqlite3.Error as error:
+            # The same exception SQLAlchemy would raise, so callers handle one kind of error.
+            raise DBAPIError.instance(sql, values, error, sqlite3.Error, dialect=connection.dialect) from error
         return rowcount
 
     def _compile(self, dialect: Dialect) -> tuple[str, tuple[Bind, ...]]:
