@@ -14,6 +14,9 @@ from outbound_profiles.health.router import router as health_router
 from outbound_profiles.http.allow import complete_allow_header
 from outbound_profiles.http.errors import EXCEPTION_HANDLERS
 from outbound_profiles.http.openapi import openapi_config
+from outbound_profiles.observability.metrics import Metrics
+from outbound_profiles.observability.middleware import ObservabilityMiddleware
+from outbound_profiles.observability.router import router as metrics_router
 from outbound_profiles.profiles.router import router as profiles_router
 from outbound_profiles.v2.billing_groups import router as v2_billing_groups_router
 from outbound_profiles.v2.profiles import router as v2_profiles_router
@@ -22,7 +25,8 @@ from outbound_profiles.v2.profiles import router as v2_profiles_router
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     database = database or Database(build_engine(settings))
-    return Litestar(
+    metrics = Metrics(database)
+    app = Litestar(
         route_handlers=[
             profiles_router,
             connections_router,
@@ -30,12 +34,18 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             v2_profiles_router,
             v2_billing_groups_router,
             health_router,
+            metrics_router,
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(),
         request_max_body_size=MAX_BODY_BYTES,
-        state=State({"database": database, "settings": settings}),
+        state=State({"database": database, "settings": settings, "metrics": metrics}),
         on_startup=[lambda: database.start_checkpoints()],
-        on_shutdown=[database.dispose],
+        on_shutdown=[database.dispose, metrics.close],
         before_send=[complete_allow_header],
+        # Logging is the process's to set up (`serve` makes it JSON), not the application's.
+        logging_config=None,
     )
+    # Around everything Litestar answers, errors included: request id, metrics, access log.
+    app.asgi_handler = ObservabilityMiddleware(app.asgi_handler, metrics)
+    return app

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Sequence
+from types import FrameType
+from typing import Any
 
 from outbound_profiles.accounts import service as accounts
 from outbound_profiles.accounts.account import DEFAULT_MAX_CPS
@@ -93,9 +96,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         database.dispose()
 
 
+# On SIGTERM uvicorn stops accepting connections and lets the requests in flight finish, for at most
+# this long (then it cancels them); a supervisor's own deadline (Kubernetes: 30 s) should be longer.
+SHUTDOWN_TIMEOUT_S = 20
+APP = "outbound_profiles.app:create_app"
+
+
+def _exit_cleanly(_signal: int, _frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
 def _serve(args: argparse.Namespace, settings: Settings, database: Database) -> int:
     import uvicorn
 
+    from outbound_profiles.observability.logs import log_config
+    from outbound_profiles.observability.metrics import multiprocess_directory
+
+    logs = log_config(settings.log_level)  # first: a bad level is refused before anything starts
     if args.demo:
         from outbound_profiles.cli.demo import ensure_demo_tenant
 
@@ -107,15 +124,28 @@ def _serve(args: argparse.Namespace, settings: Settings, database: Database) -> 
         print(f"Docs:     {base}/docs")
         sys.stdout.flush()
     database.dispose()
-    uvicorn.run(
-        "outbound_profiles.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level=settings.log_level,
-        access_log=False,
-    )
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": args.host,
+        "port": args.port,
+        "workers": args.workers,
+        "log_config": logs,
+        "log_level": settings.log_level.lower(),
+        "access_log": False,  # the application writes its own (outbound_profiles.access)
+        "timeout_graceful_shutdown": SHUTDOWN_TIMEOUT_S,
+    }
+    # uvicorn drains on SIGTERM and then raises it again, to die of it (exit status 143); the
+    # handler it restores before that is this one, so a drained server exits 0. With workers, the
+    # parent handles the signals itself and returns once its workers have drained.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
+    with multiprocess_directory(args.workers):
+        if args.workers > 1:
+            from outbound_profiles.cli.workers import Workers
+
+            config = uvicorn.Config(APP, **options)
+            Workers(config, sockets=[config.bind_socket()]).run()
+        else:
+            uvicorn.run(APP, **options)
     return 0
 
 
