@@ -22,6 +22,8 @@ class Settings:
     # transactions that were acknowledged. FULL syncs every commit (slower, nothing lost).
     sqlite_synchronous: SqliteSynchronous = "NORMAL"
     log_level: str = "info"
+    # PostgreSQL connections per process: also how many of its requests use the database at once.
+    database_pool_size: int = 10
 
     @classmethod
     def from_env(cls, *, dotenv: bool = True) -> Settings:
@@ -32,7 +34,11 @@ class Settings:
             raise ValueError(
                 f"OUTBOUND_PROFILES_SQLITE_SYNCHRONOUS must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}"
             )
+        pool_size = os.environ.get("OUTBOUND_PROFILES_DATABASE_POOL_SIZE", "10")
+        if not pool_size.isdigit() or not 1 <= int(pool_size) <= 1000:
+            raise ValueError(f"OUTBOUND_PROFILES_DATABASE_POOL_SIZE must be a number from 1 to 1000, not {pool_size!r}")
         return cls(
+            database_pool_size=int(pool_size),
             database_url=os.environ.get("OUTBOUND_PROFILES_DATABASE_URL") or DEFAULT_DATABASE_URL,
             redis_url=os.environ.get("OUTBOUND_PROFILES_REDIS_URL") or None,
             sqlite_synchronous=synchronous,  # type: ignore[arg-type]

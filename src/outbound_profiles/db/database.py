@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 import anyio.to_thread
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.pool import QueuePool
 
 from outbound_profiles.db.cache import Cache
 from outbound_profiles.db.engine import is_sqlite
@@ -40,6 +41,7 @@ class Database:
         self._caches: dict[str, Cache[Any, Any]] = {}
         self._checkpointer: threading.Thread | None = None
         self._stop = threading.Event()
+        self._limiter: anyio.CapacityLimiter | None = None
 
     def cache(self, name: str, *, max_entries: int = 100_000) -> Cache[Any, Any]:
         """The named cache of this database (created on first use; disabled off SQLite)."""
@@ -66,12 +68,19 @@ class Database:
     async def write(self, work: Callable[[Connection], T]) -> T:
         if self.is_sqlite:
             return self.run_sync(work, write=True)
-        return await anyio.to_thread.run_sync(lambda: self.run_sync(work, write=True))
+        return await anyio.to_thread.run_sync(lambda: self.run_sync(work, write=True), limiter=self._pool_limiter())
 
     async def read(self, work: Callable[[Connection], T]) -> T:
         if self.is_sqlite:
             return self.run_sync(work, write=False)
-        return await anyio.to_thread.run_sync(lambda: self.run_sync(work, write=False))
+        return await anyio.to_thread.run_sync(lambda: self.run_sync(work, write=False), limiter=self._pool_limiter())
+
+    def _pool_limiter(self) -> anyio.CapacityLimiter:
+        """As many threads at once as the pool has connections (made on the event loop, on first use)."""
+        if self._limiter is None:
+            size = self.engine.pool.size() if isinstance(self.engine.pool, QueuePool) else 1
+            self._limiter = anyio.CapacityLimiter(size)
+        return self._limiter
 
     def start_checkpoints(self, interval: float = 1.0) -> None:
         """Checkpoint SQLite's WAL from a background thread, so no request waits for its fsync."""

@@ -27,10 +27,13 @@ def build_engine(settings: Settings) -> Engine:
     url = settings.database_url
     if is_sqlite(url):
         return _sqlite_engine(url, settings.sqlite_synchronous)
+    # A fixed pool, no overflow: Database lets only as many requests into the database at once as
+    # there are connections (the rest wait on the event loop), so connections are never opened and
+    # closed under load, and none is made to wait for one while holding a thread.
     return create_engine(
         url,
-        pool_size=10,
-        max_overflow=10,
+        pool_size=settings.database_pool_size,
+        max_overflow=0,
         pool_pre_ping=True,
         json_serializer=_json_serializer,
         json_deserializer=msgspec.json.decode,
