@@ -1,0 +1,55 @@
+"""Settings from the environment: defaults, and bad values refused at start with the variable's name."""
+
+from __future__ import annotations
+
+import pytest
+
+from outbound_profiles.config import DEFAULT_DATABASE_URL, Settings
+
+_VARIABLES = (
+    "OUTBOUND_PROFILES_DATABASE_URL",
+    "OUTBOUND_PROFILES_SQLITE_SYNCHRONOUS",
+    "OUTBOUND_PROFILES_DATABASE_POOL_SIZE",
+    "OUTBOUND_PROFILES_LOG_LEVEL",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in _VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_defaults() -> None:
+    settings = Settings.from_env(dotenv=False)
+
+    assert settings.database_url == DEFAULT_DATABASE_URL
+    assert settings.sqlite_synchronous == "NORMAL"
+    assert settings.database_pool_size == 10
+
+
+def test_values_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OUTBOUND_PROFILES_SQLITE_SYNCHRONOUS", "full")
+    monkeypatch.setenv("OUTBOUND_PROFILES_DATABASE_POOL_SIZE", "25")
+
+    settings = Settings.from_env(dotenv=False)
+
+    assert settings.sqlite_synchronous == "FULL"
+    assert settings.database_pool_size == 25
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("OUTBOUND_PROFILES_SQLITE_SYNCHRONOUS", "SOMETIMES"),
+        ("OUTBOUND_PROFILES_DATABASE_POOL_SIZE", "0"),
+        ("OUTBOUND_PROFILES_DATABASE_POOL_SIZE", "-1"),
+        ("OUTBOUND_PROFILES_DATABASE_POOL_SIZE", "ten"),
+        ("OUTBOUND_PROFILES_DATABASE_POOL_SIZE", "1001"),
+    ],
+)
+def test_a_bad_value_is_refused_naming_the_variable(monkeypatch: pytest.MonkeyPatch, variable: str, value: str) -> None:
+    monkeypatch.setenv(variable, value)
+
+    with pytest.raises(ValueError, match=variable):
+        Settings.from_env(dotenv=False)
