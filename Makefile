@@ -33,6 +33,15 @@ pytest: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/put_ratio.py
 
+# PostgreSQL benchmarks (bench/README.md): a PostgreSQL server on 127.0.0.1:5432 (trust auth, user
+# postgres); each drops and creates its own database (never `test`). Options: ARGS="--rounds 5".
+.PHONY: bench-pg bench-scale
+bench-pg: $(STAMP)
+	$(BIN)/python bench/pg_ratio.py $(ARGS)
+
+bench-scale: $(STAMP)
+	$(BIN)/python bench/list_scale.py $(ARGS)
+
 format: $(STAMP)
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench

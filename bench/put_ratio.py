@@ -13,156 +13,39 @@ the benchmark could not run (no wrk, a server did not start, the set-up failed).
 from __future__ import annotations
 
 import argparse
-import http.client
-import importlib.util
 import json
 import os
 import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-HOST = "127.0.0.1"  # the benchmark only ever talks to loopback
-BENCH_DIR = Path(__file__).resolve().parent
-RESULTS = BENCH_DIR / "results" / "put_ratio.json"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python bench/put_ratio.py` finds `bench`
+
+from bench.harness import (
+    BUSY_LOAD,
+    RESULTS_DIR,
+    BenchError,
+    app_command,
+    create_user,
+    expect,
+    http_stack,
+    raw_command,
+    server,
+    source_version,
+)
+from bench.wrk import Request, WrkRun, lua_script, run_wrk, wrk_version
+
+RESULTS = RESULTS_DIR / "put_ratio.json"
 TARGET_RATIO = 0.30
 TARGET_P99_MS = 15.0
-START_TIMEOUT_S = 30.0
-STOP_TIMEOUT_S = 10.0
-BUSY_LOAD = 0.5  # 1-min load average above which the machine is not idle (the servers are idle then)
-
-
-class BenchError(Exception):
-    """The benchmark cannot run (set-up failed); not a measurement."""
-
-
-@dataclass(frozen=True)
-class WrkRun:
-    side: str  # "raw" or "app"
-    round: int  # 0 = warm-up
-    requests: int
-    duration_s: float
-    rps: float
-    p50_ms: float
-    p99_ms: float
-    max_ms: float
-    non_2xx: int
-    socket_errors: int  # connect, read, write
-    timeouts: int  # no answer within wrk's timeout (2 s)
-
-
-# wrk's Lua: two PUT bodies built once per thread and sent alternately, so every request really
-# changes the profile (an identical body would let the service skip its UPDATE); `done` prints
-# exact figures (latencies in microseconds) on one line for this script to parse.
-_LUA = """\
-local bodies = {{ {body_a}, {body_b} }}
-local requests = {{}}
-local i = 0
-
-function init(args)
-  wrk.headers["Content-Type"] = "application/json"
-  wrk.headers["Authorization"] = {authorization}
-  for k, body in ipairs(bodies) do
-    requests[k] = wrk.format("PUT", {path}, nil, body)
-  end
-end
-
-function request()
-  i = i % #requests + 1
-  return requests[i]
-end
-
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("BENCH_RESULT %d %d %d %d %d %d %d %d %d %d\\n",
-    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
-    latency:percentile(50), latency:percentile(99), latency.max))
-end
-"""
-
-
-def lua_string(text: str) -> str:
-    """A Lua long-bracket string literal holding `text` verbatim."""
-    level = 0
-    while f"]{'=' * level}]" in text:
-        level += 1
-    eq = "=" * level
-    return f"[{eq}[{text}]{eq}]"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def call(port: int, method: str, path: str, body: object = None, token: str | None = None) -> tuple[int, Any]:
-    """One request to 127.0.0.1:port; (status, decoded JSON body or None)."""
-    headers = {"Content-Type": "application/json"}
-    if token is not None:
-        headers["Authorization"] = f"Bearer {token}"
-    payload = None if body is None else json.dumps(body).encode()
-    connection = http.client.HTTPConnection(HOST, port, timeout=10)
-    try:
-        connection.request(method, path, body=payload, headers=headers)
-        response = connection.getresponse()
-        raw = response.read()
-    finally:
-        connection.close()
-    try:
-        decoded = json.loads(raw) if raw else None
-    except ValueError:
-        decoded = raw.decode(errors="replace")
-    return response.status, decoded
-
-
-def expect(port: int, method: str, path: str, body: object, token: str | None) -> dict[str, Any]:
-    status, answer = call(port, method, path, body, token)
-    if status != 200 or not isinstance(answer, dict):
-        raise BenchError(f"{method} {path} answered {status}: {answer}")
-    return answer
-
-
-@contextmanager
-def server(name: str, command: Sequence[str], env: dict[str, str], cwd: Path) -> Iterator[int]:
-    """Start a server on a free loopback port, wait until it answers, always stop it (bounded)."""
-    port = free_port()
-    log_path = cwd / f"{name}.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [*command, "--port", str(port)], env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT
-        )
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            try:
-                call(port, "GET", "/")  # any HTTP answer (even a 401 or 404) means it is serving
-                break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                tail = log_path.read_text(errors="replace")[-2000:]
-                raise BenchError(f"{name} did not start (exit code {process.poll()}):\n{tail}")
-            time.sleep(0.1)
-        yield port
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=STOP_TIMEOUT_S)
 
 
 def put_bodies(billing_group_id: str, connection_ids: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -191,71 +74,6 @@ def put_bodies(billing_group_id: str, connection_ids: list[str]) -> tuple[dict[s
         {"name": "bench profile A", "ports": 10, **common},
         {"name": "bench profile B", "ports": 11, **common},
     )
-
-
-def run_wrk(
-    wrk: str, side: str, round_: int, port: int, script: Path, args: argparse.Namespace, duration: float
-) -> WrkRun:
-    command = [
-        wrk,
-        f"-t{args.threads}",
-        f"-c{args.connections}",
-        f"-d{duration:g}s",
-        "--latency",
-        "-s",
-        str(script),
-        f"http://{HOST}:{port}",
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60, check=False)
-    line = next((x for x in result.stdout.splitlines() if x.startswith("BENCH_RESULT ")), None)
-    if result.returncode != 0 or line is None:
-        raise BenchError(f"wrk failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-    requests, duration_us, connect, read, write, status, timeout, p50, p99, max_us = (int(x) for x in line.split()[1:])
-    return WrkRun(
-        side=side,
-        round=round_,
-        requests=requests,
-        duration_s=duration_us / 1e6,
-        rps=requests / (duration_us / 1e6),
-        p50_ms=p50 / 1000,
-        p99_ms=p99 / 1000,
-        max_ms=max_us / 1000,
-        non_2xx=status,
-        socket_errors=connect + read + write,
-        timeouts=timeout,
-    )
-
-
-def http_stack() -> str:
-    """What uvicorn's `auto` picks for both servers (they share this interpreter)."""
-    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
-    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
-    return f"{loop}+{http}"
-
-
-def wrk_version(wrk: str) -> str:
-    result = subprocess.run([wrk, "-v"], capture_output=True, text=True, timeout=10, check=False)
-    return (result.stdout or result.stderr).strip().splitlines()[0] if (result.stdout or result.stderr) else "?"
-
-
-def source_version() -> str:
-    """The commit measured, `+dirty` when src/ has uncommitted changes ("?" outside a git checkout)."""
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=BENCH_DIR, capture_output=True, text=True, timeout=10
-        )
-        status = subprocess.run(
-            ["git", "status", "--porcelain", "--", "src"],
-            cwd=BENCH_DIR.parent,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return "?"
-    if head.returncode != 0:
-        return "?"
-    return head.stdout.strip() + ("+dirty" if status.stdout.strip() else "")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -302,31 +120,11 @@ def measure(args: argparse.Namespace, wrk: str) -> int:
             "OUTBOUND_PROFILES_DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}",
             "OUTBOUND_PROFILES_LOG_LEVEL": "warning",
         }
-        cli = [sys.executable, "-m", "outbound_profiles"]
-        created = subprocess.run(
-            [*cli, "users", "create", "bench@example.com", "--json"],
-            env=env,
-            cwd=tmp,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
-        )
-        token: str = json.loads(created.stdout)["token"]
+        token = create_user("bench@example.com", env, tmp)["token"]
 
         # Same uvicorn options for both: one worker, `auto` loop and http, no access log, warnings only.
-        app_port = stack.enter_context(
-            server("app", [*cli, "serve", "--host", HOST, "--workers", "1"], env=env, cwd=tmp)
-        )
-        raw_command = [sys.executable, "-m", "uvicorn", "--app-dir", str(BENCH_DIR), "raw_asgi:app", "--host", HOST]
-        raw_port = stack.enter_context(
-            server(
-                "raw",
-                [*raw_command, "--workers", "1", "--no-access-log", "--log-level", "warning"],
-                env=env,
-                cwd=tmp,
-            )
-        )
+        app_port = stack.enter_context(server("app", app_command(workers=1), env=env, cwd=tmp))
+        raw_port = stack.enter_context(server("raw", raw_command(workers=1), env=env, cwd=tmp))
 
         connection_ids = [
             expect(app_port, "POST", "/security/connections", {"connection_name": f"bench-{n}"}, token)["id"]
@@ -342,15 +140,10 @@ def measure(args: argparse.Namespace, wrk: str) -> int:
                 raise BenchError(f"the app did not apply the PUT: {answer}")
             expect(raw_port, "PUT", path, body, token)
 
+        # Two PUT bodies sent alternately, so every request really changes the profile (an
+        # identical body would let the service skip its UPDATE).
         script = tmp / "put.lua"
-        script.write_text(
-            _LUA.format(
-                body_a=lua_string(json.dumps(bodies[0])),
-                body_b=lua_string(json.dumps(bodies[1])),
-                authorization=lua_string(f"Bearer {token}"),
-                path=lua_string(path),
-            )
-        )
+        script.write_text(lua_script([Request("PUT", path, json.dumps(body)) for body in bodies], f"Bearer {token}"))
         ports = {"raw": raw_port, "app": app_port}
         load = os.getloadavg()[0]
         print(
@@ -361,14 +154,24 @@ def measure(args: argparse.Namespace, wrk: str) -> int:
         )
         if load > BUSY_LOAD:
             print(f"  note: the machine is busy (1-min load {load:.2f}); the figures will be noisy", flush=True)
-        warmups = []
-        if args.warmup > 0:
-            for side in ("raw", "app"):
-                warmups.append(run_wrk(wrk, side, 0, ports[side], script, args, args.warmup))
+
+        def load_run(side: str, round_: int, duration: float) -> WrkRun:
+            return run_wrk(
+                wrk,
+                script,
+                ports[side],
+                side=side,
+                round_=round_,
+                threads=args.threads,
+                connections=args.connections,
+                duration=duration,
+            )
+
+        warmups = [load_run(side, 0, args.warmup) for side in ("raw", "app")] if args.warmup > 0 else []
         runs: list[WrkRun] = []
         for round_ in range(1, args.rounds + 1):
             for side in ("raw", "app"):
-                run = run_wrk(wrk, side, round_, ports[side], script, args, args.duration)
+                run = load_run(side, round_, args.duration)
                 runs.append(run)
                 print(f"  round {round_} {side}: {run.rps:9.0f} req/s  p99 {run.p99_ms:6.2f} ms", flush=True)
     return report(args, wrk, runs, warmups, load)

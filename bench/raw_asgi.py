@@ -1,10 +1,16 @@
-"""The baseline of `put_ratio.py`: a raw ASGI app (no framework) doing an in-memory PUT.
+"""The baseline of `put_ratio.py` and `pg_ratio.py`: a raw ASGI app (no framework), in memory.
 
 `PUT /termination/endpoints/{id}` reads the whole body, decodes it with msgspec's JSON decoder
 (the library the service itself uses for bodies and responses), merges it into an in-memory dict
 of profiles keyed by id, encodes the merged dict with msgspec and answers 200 application/json.
-Anything else is a 404 (or 405 for another method on that path). No auth, no validation, no
-database: the cost of the HTTP server plus the JSON work, which is the floor under any framework.
+`GET /termination/endpoints/{id}` encodes the stored dict with msgspec and answers 200 (404 for an
+id it does not hold). Anything else is a 404 (or 405 for another method on that path). No auth,
+no validation, no database: the cost of the HTTP server plus the JSON work, which is the floor
+under any framework.
+
+The dict starts empty, or with the profiles of the JSON object (id -> profile) in the file named by
+`RAW_ASGI_PROFILES`, read by each worker at start-up: with several workers each has its own dict,
+so `pg_ratio.py` seeds them all with the service's own answers for its GET load.
 
 Run it the way the benchmark does (same uvicorn options as `outbound-profiles serve`):
 
@@ -13,7 +19,9 @@ Run it the way the benchmark does (same uvicorn options as `outbound-profiles se
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable, MutableMapping
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -28,6 +36,9 @@ _JSON_HEADERS = [(b"content-type", b"application/json")]
 _decoder = msgspec.json.Decoder()
 _encoder = msgspec.json.Encoder()
 _profiles: dict[str, dict[str, Any]] = {}
+_SEED = os.environ.get("RAW_ASGI_PROFILES")
+if _SEED:
+    _profiles.update(msgspec.json.decode(Path(_SEED).read_bytes(), type=dict[str, dict[str, Any]]))
 
 
 async def _read_body(receive: Receive) -> bytes:
@@ -67,6 +78,13 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     profile_id = path[len(PREFIX) :] if path.startswith(PREFIX) else ""
     if not profile_id or "/" in profile_id:
         await _answer(send, 404, b'{"errors":[{"code":"10005","title":"Resource not found"}]}')
+        return
+    if scope["method"] == "GET":
+        stored = _profiles.get(profile_id)
+        if stored is None:
+            await _answer(send, 404, b'{"errors":[{"code":"10005","title":"Resource not found"}]}')
+        else:
+            await _answer(send, 200, _encoder.encode(stored))
         return
     if scope["method"] != "PUT":
         await _answer(send, 405, b'{"errors":[{"code":"10015","title":"Method not allowed"}]}')
