@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Connection, delete, exists, func, select, update
 
@@ -24,12 +24,18 @@ def is_group_id(value: str) -> bool:
         return False
 
 
-def get(connection: Connection, user_id: int, group_id: str) -> Record | None:
+Lock = Literal["update", "key share"]
+
+
+def get(connection: Connection, user_id: int, group_id: str, *, lock: Lock | None = None) -> Record | None:
+    """The user's group; `lock` (PostgreSQL): "update" to change or delete it, "key share" to make a
+    profile point at it (a delete then waits for that profile's transaction, and sees it)."""
     if not is_group_id(group_id):
         return None
-    return connection.execute(
-        select(billing_groups).where(billing_groups.c.user_id == user_id, billing_groups.c.id == group_id)
-    ).first()
+    statement = select(billing_groups).where(billing_groups.c.user_id == user_id, billing_groups.c.id == group_id)
+    if lock is not None:
+        statement = statement.with_for_update(key_share=lock == "key share")
+    return connection.execute(statement).first()
 
 
 def page(connection: Connection, user_id: int, *, offset: int, limit: int) -> Sequence[Record]:
@@ -72,7 +78,9 @@ def save(connection: Connection, user_id: int, group_id: str, values: dict[str, 
     )
 
 
-def remove(connection: Connection, user_id: int, group_id: str) -> None:
-    connection.execute(
+def remove(connection: Connection, user_id: int, group_id: str) -> bool:
+    """Delete the group; False when it was not there (any more)."""
+    result = connection.execute(
         delete(billing_groups).where(billing_groups.c.user_id == user_id, billing_groups.c.id == group_id)
     )
+    return result.rowcount == 1

@@ -57,10 +57,13 @@ def update(connection: Connection, account: Account, group_id: str, body: dict[s
 
 
 def delete(connection: Connection, account: Account, group_id: str) -> BillingGroupOut:
-    row = _load(connection, account, group_id)
+    # Locked before the in-use check: a profile taking the group concurrently holds a key-share lock
+    # on it (profiles/service.py), so this waits for that profile and then sees it.
+    row = _load(connection, account, group_id, lock="update")
     if repository.in_use(connection, account.id, row.id):
         raise ResourceInUse("Outbound profiles still use this billing group; assign them another one first.")
-    repository.remove(connection, account.id, row.id)
+    if not repository.remove(connection, account.id, row.id):
+        raise NotFound(f"No billing group with id {group_id!r}.")
     return render(row)
 
 
@@ -71,8 +74,8 @@ def list_page(
     return [render(row) for row in rows], repository.count(connection, account.id)
 
 
-def _load(connection: Connection, account: Account, group_id: str) -> Record:
-    row = repository.get(connection, account.id, group_id)
+def _load(connection: Connection, account: Account, group_id: str, lock: repository.Lock | None = None) -> Record:
+    row = repository.get(connection, account.id, group_id, lock=lock)
     if row is None:
         raise NotFound(f"No billing group with id {group_id!r}.")
     return row

@@ -16,6 +16,9 @@ _GET = select(connections).where(_USER, connections.c.id == bindparam("key_conne
 _OWNED = select(connections.c.id, connections.c.outbound_profile_id).where(
     _USER, connections.c.id.in_(bindparam("ids", expanding=True))
 )
+# PostgreSQL: every request locks the connection rows it may change in one statement, in id order,
+# so two requests that want overlapping sets wait for each other instead of deadlocking.
+_OWNED_LOCKED = _OWNED.order_by(connections.c.id).with_for_update()
 _ATTACHED_TO = (
     select(connections.c.id, connections.c.connection_name, connections.c.active, connections.c.outbound_profile_id)
     .where(connections.c.outbound_profile_id.in_(bindparam("profile_ids", expanding=True)))
@@ -46,17 +49,32 @@ _DETACH_ONLY = (
 )
 
 
-def get(connection: Connection, user_id: int, connection_id: int) -> Record | None:
-    return connection.execute(_GET, {"key_user_id": user_id, "key_connection_id": connection_id}).first()
+_GET_FOR_UPDATE = _GET.with_for_update()
 
 
-def owned(connection: Connection, user_id: int, ids: Iterable[int]) -> dict[int, Record]:
-    """The user's connections among `ids`, by id (another tenant's are simply not there)."""
+def get(connection: Connection, user_id: int, connection_id: int, *, for_update: bool = False) -> Record | None:
+    statement = _GET_FOR_UPDATE if for_update else _GET
+    return connection.execute(statement, {"key_user_id": user_id, "key_connection_id": connection_id}).first()
+
+
+def owned(
+    connection: Connection, user_id: int, ids: Iterable[int], *, also_locking: Iterable[int] = ()
+) -> dict[int, Record]:
+    """The user's connections among `ids`, by id (another tenant's are simply not there), locked
+    for the rest of the transaction together with `also_locking` (the rows the request may change).
+
+    SQLite has one writer at a time and no row locks: there it is a plain read of `ids`.
+    """
     wanted = list(ids)
-    if not wanted:
+    if connection.dialect.name == "sqlite":
+        rows = connection.execute(_OWNED, {"key_user_id": user_id, "ids": wanted}).all() if wanted else []
+        return {row.id: row for row in rows}
+    locked = sorted({*wanted, *also_locking})
+    if not locked:
         return {}
-    rows = connection.execute(_OWNED, {"key_user_id": user_id, "ids": wanted}).all()
-    return {row.id: row for row in rows}
+    rows = connection.execute(_OWNED_LOCKED, {"key_user_id": user_id, "ids": locked}).all()
+    chosen = set(wanted)
+    return {row.id: row for row in rows if row.id in chosen}
 
 
 def attached_to(connection: Connection, profile_ids: Sequence[int]) -> Sequence[Record]:
@@ -120,5 +138,9 @@ def insert(connection: Connection, values: dict[str, Any]) -> None:
     connection.execute(connections.insert().values(values))
 
 
-def remove(connection: Connection, user_id: int, connection_id: int) -> None:
-    connection.execute(delete(connections).where(connections.c.user_id == user_id, connections.c.id == connection_id))
+def remove(connection: Connection, user_id: int, connection_id: int) -> bool:
+    """Delete the connection; False when it was not there (any more)."""
+    result = connection.execute(
+        delete(connections).where(connections.c.user_id == user_id, connections.c.id == connection_id)
+    )
+    return result.rowcount == 1

@@ -55,8 +55,10 @@ def retrieve(connection: Connection, account: Account, connection_id: str) -> Co
 
 
 def delete(connection: Connection, account: Account, connection_id: str) -> ConnectionOut:
-    row = _load(connection, account, connection_id)
-    repository.remove(connection, account.id, row.id)
+    # Locked: a concurrent delete of the same connection waits, then finds it gone (404).
+    row = _load(connection, account, connection_id, for_update=True)
+    if not repository.remove(connection, account.id, row.id):
+        raise NotFound(f"No connection with id {connection_id!r}.")
     if row.outbound_profile_id is not None:
         views.forget(connection, row.outbound_profile_id)
     return render(row)
@@ -69,9 +71,9 @@ def list_page(
     return [render(row) for row in rows], repository.count(connection, account.id)
 
 
-def _load(connection: Connection, account: Account, connection_id: str) -> Record:
+def _load(connection: Connection, account: Account, connection_id: str, *, for_update: bool = False) -> Record:
     number = parse_id(connection_id)
-    row = None if number is None else repository.get(connection, account.id, number)
+    row = None if number is None else repository.get(connection, account.id, number, for_update=for_update)
     if row is None:
         raise NotFound(f"No connection with id {connection_id!r}.")
     return row

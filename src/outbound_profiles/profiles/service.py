@@ -188,7 +188,11 @@ def _check_billing_group(
 ) -> None:
     """SPEC §5 rule 9; the group the profile already has is known to be good."""
     group_id = changes.fields.get("billing_group_id")
-    if group_id is not None and group_id != stored and billing_groups.get(connection, account.id, group_id) is None:
+    if group_id is None or group_id == stored:
+        return
+    # Key-share locked: a concurrent delete of the group waits for this transaction (and then finds
+    # the group in use) instead of leaving the profile pointing at nothing.
+    if billing_groups.get(connection, account.id, group_id, lock="key share") is None:
         problems.add("/billing_group_id", f"No billing group with id {group_id!r}.")
 
 
@@ -204,7 +208,11 @@ def _check_connections(
     requested = changes.connection_ids or []
     mine = set(attached)
     others = [i for _, i in requested if i is not None and i not in mine]
-    found = connections.owned(connection, account.id, others)
+    # The rows it may change are locked now, in one batch (see connections.owned); the
+    # attached ones too when the list is being replaced, since they may be detached.
+    found = connections.owned(
+        connection, account.id, others, also_locking=attached if changes.connection_ids is not None else ()
+    )
     wanted: list[Wanted] = []
     for pointer, connection_id in requested:
         if connection_id in mine:
