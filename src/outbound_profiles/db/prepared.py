@@ -13,6 +13,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Mapping
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
@@ -25,17 +26,19 @@ Bind = tuple[str, Callable[[Any], Any] | None]
 class Prepared:
     """An INSERT, UPDATE or DELETE whose parameters are all named bind parameters."""
 
-    __slots__ = ("_sqlite", "statement")
+    __slots__ = ("_compiled", "statement")
 
     def __init__(self, statement: UpdateBase) -> None:
         self.statement = statement
-        self._sqlite: tuple[str, tuple[Bind, ...]] | None = None
+        # Per dialect: each engine's dialect brings its own JSON serializer (tests build many engines).
+        self._compiled: WeakKeyDictionary[Dialect, tuple[str, tuple[Bind, ...]]] = WeakKeyDictionary()
 
     def execute(self, connection: Connection, parameters: Mapping[str, Any]) -> int:
         """Run it with `parameters` in the connection's transaction; the number of rows it touched."""
         if connection.dialect.name != "sqlite":
             return connection.execute(self.statement, dict(parameters)).rowcount
-        sql, binds = self._sqlite or self._compile(connection.dialect)
+        dialect = connection.dialect
+        sql, binds = self._compiled.get(dialect) or self._compile(dialect)
         driver = connection.connection.driver_connection
         assert driver is not None
         values = [parameters[name] if process is None else process(parameters[name]) for name, process in binds]
@@ -43,12 +46,17 @@ class Prepared:
             rowcount: int = driver.execute(sql, values).rowcount
         except sqlite3.Error as error:
             # The same exception SQLAlchemy would raise, so callers handle one kind of error.
-            raise DBAPIError.instance(sql, values, error, sqlite3.Error, dialect=connection.dialect) from error
+            raise DBAPIError.instance(sql, values, error, sqlite3.Error, dialect=dialect) from error
         return rowcount
 
     def _compile(self, dialect: Dialect) -> tuple[str, tuple[Bind, ...]]:
         compiled = self.statement.compile(dialect=dialect)
         assert compiled.positiontup is not None, "SQLite binds positionally"
-        binds = tuple((name, compiled.binds[name].type.bind_processor(dialect)) for name in compiled.positiontup)
-        self._sqlite = (compiled.string, binds)
-        return self._sqlite
+        # The dialect's own type (SQLite's DATETIME, not the generic DateTime) has the processor that
+        # Connection.execute would apply.
+        binds = tuple(
+            (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+            for name in compiled.positiontup
+        )
+        self._compiled[dialect] = (compiled.string, binds)
+        return self._compiled[dialect]

@@ -78,7 +78,10 @@ def insert(connection: Connection, row: dict[str, Any]) -> None:
 
 def save(connection: Connection, row: dict[str, Any]) -> None:
     """Write every writable column of a whole row (one statement shape, compiled once)."""
-    _SAVE.execute(connection, {"key_user_id": row["user_id"], "key_id": row["id"], **row})
+    # Only the writable columns: another column's name among the parameters would join the SET clause.
+    _SAVE.execute(
+        connection, {"key_user_id": row["user_id"], "key_id": row["id"], **{name: row[name] for name in _WRITABLE}}
+    )
 
 
 def remove(connection: Connection, user_id: int, profile_id: int) -> None:
