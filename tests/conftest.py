@@ -63,7 +63,7 @@ def migrated_postgres() -> str:
     return POSTGRES_URL
 
 
-def _empty_postgres(url: str) -> None:
+def empty_postgres(url: str) -> None:
     engine = build_engine(Settings(database_url=url))
     with engine.begin() as connection:
         connection.exec_driver_sql(f"TRUNCATE {', '.join(t.name for t in metadata.sorted_tables)} CASCADE")
@@ -74,7 +74,7 @@ def _empty_postgres(url: str) -> None:
 def settings(request: pytest.FixtureRequest, migrated_template: Path, tmp_path: Path) -> Settings:
     if request.param == "postgres":
         url: str = request.getfixturevalue("migrated_postgres")
-        _empty_postgres(url)
+        empty_postgres(url)
         return Settings(database_url=url)
     path = tmp_path / "outbound-profiles.db"
     shutil.copyfile(migrated_template, path)

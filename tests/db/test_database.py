@@ -7,7 +7,9 @@ commits together and rolls back together, and that a failed commit leaves the pr
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,7 @@ from outbound_profiles.db.prepared import Prepared
 from outbound_profiles.domain.ids import new_id
 from outbound_profiles.models import billing_groups, users
 from outbound_profiles.profiles import service as profiles_service
-from tests.conftest import Api
+from tests.conftest import Api, empty_postgres
 from tests.profiles.helpers import PATH
 
 _PREPARED_GROUP = Prepared(
@@ -53,14 +55,15 @@ def add_group_on_driver(connection: Connection, user_id: int, name: str) -> None
     _PREPARED_GROUP.execute(connection, {"id": name, "user_id": user_id, "name": name, "at": _NOW})
 
 
-def counts(database: Database) -> tuple[int, int]:
-    def count(connection: Connection) -> tuple[int, int]:
-        return (
-            connection.execute(select(func.count()).select_from(users)).scalar_one(),
-            connection.execute(select(func.count()).select_from(billing_groups)).scalar_one(),
-        )
+def counts_in(connection: Connection) -> tuple[int, int]:
+    return (
+        connection.execute(select(func.count()).select_from(users)).scalar_one(),
+        connection.execute(select(func.count()).select_from(billing_groups)).scalar_one(),
+    )
 
-    return database.run_sync(count, write=False)
+
+def counts(database: Database) -> tuple[int, int]:
+    return database.run_sync(counts_in, write=False)
 
 
 @pytest.mark.parametrize("driver_first", [False, True])
@@ -201,3 +204,37 @@ def test_other_failures_are_not_retried(database: Database) -> None:
     with pytest.raises(IntegrityError):
         database.run_sync(dangling, write=True)
     assert len(attempts) == 1
+
+
+def test_a_transaction_left_open_on_the_driver_does_not_block_the_next_request(sqlite_database: Database) -> None:
+    def leave_open(connection: Connection) -> None:
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        driver.commit()  # end the request's transaction behind the Database's back...
+        driver.execute("BEGIN IMMEDIATE")  # ...and leave another one open, as a failed cleanup could
+
+    sqlite_database.run_sync(leave_open, write=True)
+    sqlite_database.run_sync(lambda c: add_user(c, 1), write=True)
+
+    assert counts(sqlite_database) == (1, 0)
+
+
+@pytest.mark.postgres
+def test_one_database_serves_two_event_loops_at_once(migrated_postgres: str) -> None:
+    """PostgreSQL's work runs in threads limited to the pool's size; each event loop has its own
+    limiter (an anyio limiter wakes waiters on its own loop only). SQLite's work runs inline on the
+    one loop of its process, so this is PostgreSQL's alone."""
+    empty_postgres(migrated_postgres)
+    database = Database(build_engine(Settings(database_url=migrated_postgres, database_pool_size=1)))
+    database.run_sync(lambda c: add_user(c, 1), write=True)
+
+    async def many_reads() -> int:
+        results = await asyncio.gather(*(database.read(lambda c: counts_in(c)[0]) for _ in range(50)))
+        return sum(results)
+
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            totals = [f.result(timeout=60) for f in [pool.submit(asyncio.run, many_reads()) for _ in range(2)]]
+    finally:
+        database.dispose()
+    assert totals == [50, 50]

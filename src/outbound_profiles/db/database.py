@@ -14,10 +14,13 @@ The Database also keeps the in-process caches valid (see `db/cache.py`).
 
 from __future__ import annotations
 
+import asyncio
 import re
+import sqlite3
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
 import anyio.to_thread
 from sqlalchemy import Connection, Engine
@@ -41,7 +44,7 @@ class Database:
         self._caches: dict[str, Cache[Any, Any]] = {}
         self._checkpointer: threading.Thread | None = None
         self._stop = threading.Event()
-        self._limiter: anyio.CapacityLimiter | None = None
+        self._limiters: WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = WeakKeyDictionary()
 
     def cache(self, name: str, *, max_entries: int = 100_000) -> Cache[Any, Any]:
         """The named cache of this database (created on first use; disabled off SQLite)."""
@@ -76,11 +79,14 @@ class Database:
         return await anyio.to_thread.run_sync(lambda: self.run_sync(work, write=False), limiter=self._pool_limiter())
 
     def _pool_limiter(self) -> anyio.CapacityLimiter:
-        """As many threads at once as the pool has connections (made on the event loop, on first use)."""
-        if self._limiter is None:
+        """As many threads at once as the pool has connections. One limiter per event loop: a limiter
+        wakes its waiters on its own loop (a server has one loop; tests may run several)."""
+        loop = asyncio.get_running_loop()
+        limiter = self._limiters.get(loop)
+        if limiter is None:
             size = self.engine.pool.size() if isinstance(self.engine.pool, QueuePool) else 1
-            self._limiter = anyio.CapacityLimiter(size)
-        return self._limiter
+            limiter = self._limiters[loop] = anyio.CapacityLimiter(size)
+        return limiter
 
     def start_checkpoints(self, interval: float = 1.0) -> None:
         """Checkpoint SQLite's WAL from a background thread, so no request waits for its fsync."""
@@ -129,21 +135,33 @@ class Database:
         statement (the driver is already in one); it is then ended through SQLAlchemy."""
         driver = connection.connection.driver_connection
         assert driver is not None
-        # Writers take the write lock up front: another process's writer then waits (busy_timeout)
-        # instead of failing halfway with SQLITE_BUSY when a read lock cannot be upgraded.
-        driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        if driver.in_transaction:  # left open by a failure that could not be cleaned up: start afresh
+            driver.rollback()
         try:
+            # Writers take the write lock up front: another process's writer then waits (busy_timeout)
+            # instead of failing halfway with SQLITE_BUSY when a read lock cannot be upgraded.
+            driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             self._notice_other_writers(driver)
+        except sqlite3.Error as error:
+            if driver.in_transaction:
+                driver.rollback()
+            raise DBAPIError.instance("BEGIN", None, error, sqlite3.Error) from error
+        try:
             result = work(connection)
             if connection.in_transaction():
                 connection.commit()
             else:
-                driver.commit()
+                try:
+                    driver.commit()
+                except sqlite3.Error as error:
+                    raise DBAPIError.instance("COMMIT", None, error, sqlite3.Error) from error
         except BaseException:
             connection.info.pop(_AFTER_COMMIT, None)
-            connection.rollback()  # SQLAlchemy's transaction, if it began one (even one whose commit failed)
-            if driver.in_transaction:
-                driver.rollback()
+            try:
+                connection.rollback()  # SQLAlchemy's transaction, if it began one (even one whose commit failed)
+            finally:
+                if driver.in_transaction:
+                    driver.rollback()
             raise
         for callback in connection.info.pop(_AFTER_COMMIT, ()):
             callback()
