@@ -41,7 +41,9 @@ def build_engine(settings: Settings) -> Engine:
 
 
 def _lower(value: str | None) -> str | None:
-    return None if value is None else value.lower()
+    # casefold: full Unicode case folding (a final sigma folds like any other), close to what
+    # PostgreSQL's lower() does with a UTF-8 locale.
+    return None if value is None else value.casefold()
 
 
 def _sqlite_engine(url: str, synchronous: str) -> Engine:
@@ -68,7 +70,7 @@ def _sqlite_engine(url: str, synchronous: str) -> Engine:
         cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
         cursor.close()
         # SQLite's lower() folds ASCII only; PostgreSQL's folds all of Unicode. Python's does too,
-        # so a case-insensitive filter finds the same rows on both.
+        # so a case-insensitive filter (both sides lowered by the database) works alike on both.
         dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
     @event.listens_for(engine, "begin")

@@ -38,7 +38,10 @@ def get(connection: Connection, user_id: int, profile_id: int, *, for_update: bo
 def _filters(user_id: int, name_contains: str | None) -> list[ColumnElement[bool]]:
     conditions = [profiles.c.user_id == user_id]
     if name_contains:
-        conditions.append(func.lower(profiles.c.name).contains(name_contains.lower(), autoescape=True))
+        # Both sides lowered by the database (PostgreSQL's lower() and Python's, which SQLite gets in
+        # db/engine.py, disagree on a few letters, e.g. a final sigma); wildcards are taken literally.
+        escaped = name_contains.replace("/", "//").replace("%", "/%").replace("_", "/_")
+        conditions.append(func.lower(profiles.c.name).like(func.lower(f"%{escaped}%"), escape="/"))
     return conditions
 
 
