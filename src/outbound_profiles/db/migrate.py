@@ -20,6 +20,9 @@ def alembic_config() -> Config:
 
 def upgrade(engine: Engine) -> None:
     config = alembic_config()
-    with engine.begin() as connection:
+    # Not in a transaction of ours: Alembic begins its own, which a migration may leave for
+    # statements that cannot run in one (PostgreSQL's CREATE INDEX CONCURRENTLY).
+    with engine.connect() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+        connection.commit()

@@ -20,16 +20,25 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+_INDEX = "ix_outbound_profiles_user_id_name"
+
+
 def upgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.drop_index("ix_outbound_profiles_user_id_name", table_name="outbound_profiles")
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    # CONCURRENTLY, outside the migration's transaction: the table stays readable and writable while
+    # the new index is built (a plain DROP + CREATE would lock it for the whole build). IF [NOT]
+    # EXISTS lets a run that was interrupted halfway be run again.
+    with op.get_context().autocommit_block():
         op.execute(
-            "CREATE INDEX ix_outbound_profiles_user_id_name"
+            f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {_INDEX}_c"
             ' ON outbound_profiles (user_id, name COLLATE "C" NULLS FIRST, id)'
         )
+        op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {_INDEX}")
+        op.execute(f"ALTER INDEX {_INDEX}_c RENAME TO {_INDEX}")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.drop_index("ix_outbound_profiles_user_id_name", table_name="outbound_profiles")
-        op.create_index("ix_outbound_profiles_user_id_name", "outbound_profiles", ["user_id", "name", "id"])
+        op.drop_index(_INDEX, table_name="outbound_profiles")
+        op.create_index(_INDEX, "outbound_profiles", ["user_id", "name", "id"])
