@@ -30,16 +30,17 @@ _encoder = msgspec.json.Encoder(enc_hook=str)
 
 
 class JsonFormatter(logging.Formatter):
-    _second = -1
-    _prefix = ""
+    # (second, its text): one tuple, swapped whole, so threads logging at once never pair a second
+    # with another second's text.
+    _stamp: tuple[int, str] = (-1, "")
 
     def format(self, record: logging.LogRecord) -> str:
         second = int(record.created)
-        if second != self._second:  # strftime once a second, not once a line
-            self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-            self._second = second
+        stamp = self._stamp
+        if stamp[0] != second:  # strftime once a second, not once a line
+            stamp = self._stamp = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
         entry: dict[str, Any] = {
-            "timestamp": f"{self._prefix}.{int(record.msecs):03d}Z",
+            "timestamp": f"{stamp[1]}.{int(record.msecs):03d}Z",
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
