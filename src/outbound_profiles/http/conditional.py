@@ -18,8 +18,10 @@ from outbound_profiles.errors import ErrorCode, InvalidRequest, PreconditionFail
 
 IF_MATCH = "If-Match"
 IF_NONE_MATCH = "If-None-Match"
-# One entity-tag of a list: optional weakness, then a quoted opaque tag.
-_ENTITY_TAG = re.compile(r'\s*(W/)?"([\x21\x23-\x7e]*)"\s*(?:,|$)')
+# One entity-tag of a list: optional weakness, then a quoted opaque tag. Empty list elements
+# ("a, , b") are allowed, as RFC 9110 §5.6.1.2 asks of recipients.
+_ENTITY_TAG = re.compile(r'(W/)?"([\x21\x23-\x7e]*)"\s*(?:,|$)')
+_EMPTY_ELEMENTS = re.compile(r"[\s,]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +56,7 @@ def condition(request: Request[Any, Any, Any], header: str) -> Condition | None:
         return Condition(header, frozenset(), frozenset(), any_tag=True)
     strong: set[str] = set()
     weak: set[str] = set()
-    position = 0
+    position = _past_empty_elements(value, 0)
     while position < len(value):
         found = _ENTITY_TAG.match(value, position)
         if found is None or found.end() == position:
@@ -62,10 +64,15 @@ def condition(request: Request[Any, Any, Any], header: str) -> Condition | None:
                 [Problem(ErrorCode.BAD_REQUEST, f'{header} must be "*" or a list of quoted ETags.', parameter=header)]
             )
         (weak if found.group(1) else strong).add(f'"{found.group(2)}"')
-        position = found.end()
+        position = _past_empty_elements(value, found.end())
     if not strong and not weak:
         raise InvalidRequest([Problem(ErrorCode.BAD_REQUEST, f"{header} names no ETag.", parameter=header)])
     return Condition(header, frozenset(strong), frozenset(weak))
+
+
+def _past_empty_elements(value: str, position: int) -> int:
+    skipped = _EMPTY_ELEMENTS.match(value, position)
+    return position if skipped is None else skipped.end()
 
 
 def not_modified(etag: str) -> Response[None]:
