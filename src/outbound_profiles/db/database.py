@@ -168,7 +168,11 @@ class Database:
         return result
 
     def _run(self, connection: Connection, work: Callable[[Connection], T], *, write: bool) -> T:
-        connection.execution_options(write=write)
+        if not write:
+            # PostgreSQL: a read runs in autocommit mode. Under READ COMMITTED every statement takes
+            # its own snapshot anyway, so BEGIN and COMMIT (two round trips) would add nothing; the
+            # pool resets the mode when the connection goes back.
+            connection.execution_options(isolation_level="AUTOCOMMIT")
         try:
             with connection.begin():
                 result = work(connection)
