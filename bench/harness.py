@@ -10,12 +10,13 @@ import http.client
 import importlib.util
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -171,3 +172,24 @@ def source_version() -> str:
     if head.returncode != 0:
         return "?"
     return head.stdout.strip() + ("+dirty" if status.stdout.strip() else "")
+
+
+def run_with_wrk(name: str, args: Any, measure: Callable[[Any, str], int], positive: dict[str, float]) -> int:
+    """Check the options every wrk benchmark shares, find wrk, run `measure(args, wrk)`; exit status
+    2 (and why, on stderr) when the benchmark cannot run."""
+    if min(positive.values()) <= 0 or args.warmup < 0:
+        print(f"{name}: {', '.join(positive)} must be positive", file=sys.stderr)
+        return 2
+    if args.connections < args.threads:
+        print(f"{name}: wrk needs at least one connection per thread", file=sys.stderr)
+        return 2
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        print(f"{name}: wrk not found; install wrk: apt-get install wrk", file=sys.stderr)
+        return 2
+    try:
+        return measure(args, wrk)
+    except (BenchError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+        detail = exc.stderr if isinstance(exc, subprocess.CalledProcessError) else ""
+        print(f"{name}: {exc}\n{detail or ''}".rstrip(), file=sys.stderr)
+        return 2

@@ -22,6 +22,7 @@ import asyncio
 import logging
 import os
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -32,6 +33,9 @@ from typing import Any
 import msgspec
 from litestar import Litestar
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python bench/...` finds `bench`
+
+from bench.put_ratio import put_bodies
 from outbound_profiles.accounts import service as accounts
 from outbound_profiles.app import create_app
 from outbound_profiles.config import Settings
@@ -121,27 +125,7 @@ async def measure(requests: int, rounds: int) -> dict[str, float]:
         ]
         group = (await client.json("POST", "/billing_groups", {"name": "g"}))["id"]
         profile = (await client.json("POST", "/termination/endpoints", {"connection_ids": connection_ids}))["id"]
-        common = {
-            "traffic_type": 1,
-            "service_plan": 4,
-            "active": True,
-            "translation_rule": "+1 => 1",
-            "cps_limit_increase": 0,
-            "tag_list": ["bench", "put-ratio"],
-            "usage_payment_method": "rate-deck",
-            "whitelisted_destination_format": "alpha2",
-            "whitelisted_destinations": ["US", "CA", "GB"],
-            "max_destination_rate": 0.5,
-            "call_recording_type": "by_call_phone_number",
-            "call_recording_phone_numbers": ["+13125550100"],
-            "call_recording_format": "wav",
-            "call_recording_channels": "single",
-            "daily_spend_limit": "100.00",
-            "daily_spend_limit_enabled": True,
-            "billing_group_id": group,
-            "connection_ids": connection_ids,
-        }
-        bodies = [msgspec.json.encode({"name": f"p{n}", "ports": 10 + n, **common}) for n in (0, 1)]
+        bodies = [msgspec.json.encode(body) for body in put_bodies(group, connection_ids)]
         path = f"/termination/endpoints/{profile}"
 
         # Every request goes through Litestar.__call__; what differs is the handler it calls.

@@ -22,9 +22,7 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -48,6 +46,7 @@ from bench.harness import (
     http_stack,
     load_average,
     raw_command,
+    run_with_wrk,
     server,
     source_version,
 )
@@ -86,23 +85,19 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    positive = (args.rounds, args.duration, args.connections, args.threads, args.workers, args.profiles)
-    if min(positive) <= 0 or args.warmup < 0:
-        print("pg_ratio: rounds, duration, connections, threads, workers, profiles must be positive", file=sys.stderr)
-        return 2
-    if args.connections < args.threads:
-        print("pg_ratio: wrk needs at least one connection per thread", file=sys.stderr)
-        return 2
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        print("pg_ratio: wrk not found; install wrk: apt-get install wrk", file=sys.stderr)
-        return 2
-    try:
-        return measure(args, wrk)
-    except (BenchError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-        detail = exc.stderr if isinstance(exc, subprocess.CalledProcessError) else ""
-        print(f"pg_ratio: {exc}\n{detail or ''}".rstrip(), file=sys.stderr)
-        return 2
+    return run_with_wrk(
+        "pg_ratio",
+        args,
+        measure,
+        {
+            "rounds": args.rounds,
+            "duration": args.duration,
+            "connections": args.connections,
+            "threads": args.threads,
+            "workers": args.workers,
+            "profiles": args.profiles,
+        },
+    )
 
 
 def set_up_profiles(port: int, token: str, count: int) -> tuple[list[str], list[tuple[dict[str, Any], ...]]]:

@@ -16,9 +16,7 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -38,6 +36,7 @@ from bench.harness import (
     expect,
     http_stack,
     raw_command,
+    run_with_wrk,
     server,
     source_version,
 )
@@ -94,22 +93,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.rounds < 1 or args.duration <= 0 or args.warmup < 0 or args.connections < 1 or args.threads < 1:
-        print("put_ratio: rounds, duration, connections and threads must be positive", file=sys.stderr)
-        return 2
-    if args.connections < args.threads:
-        print("put_ratio: wrk needs at least one connection per thread", file=sys.stderr)
-        return 2
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        print("put_ratio: wrk not found; install wrk: apt-get install wrk", file=sys.stderr)
-        return 2
-    try:
-        return measure(args, wrk)
-    except (BenchError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-        detail = exc.stderr if isinstance(exc, subprocess.CalledProcessError) else ""
-        print(f"put_ratio: {exc}\n{detail or ''}".rstrip(), file=sys.stderr)
-        return 2
+    return run_with_wrk(
+        "put_ratio",
+        args,
+        measure,
+        {"rounds": args.rounds, "duration": args.duration, "connections": args.connections, "threads": args.threads},
+    )
 
 
 def measure(args: argparse.Namespace, wrk: str) -> int:
