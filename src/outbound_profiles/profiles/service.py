@@ -109,9 +109,7 @@ def attach_connections(
     *,
     if_match: Condition | None = None,
 ) -> ProfileView:
-    current = views.load(connection, account, profile_id, for_update=True).require(if_match)
-    problems = Problems()
-    changes = _read_changes(body, ConnectionIds, problems)
+    current, changes, problems = _action(connection, account, profile_id, body, if_match)
     wanted = _check_connections(connection, account, current.profile.id, current.connection_ids, changes, problems)
     problems.raise_if_any()
     new = [(pointer, c) for pointer, c in wanted if c not in current.connection_ids]
@@ -130,9 +128,7 @@ def detach_connections(
     *,
     if_match: Condition | None = None,
 ) -> ProfileView:
-    current = views.load(connection, account, profile_id, for_update=True).require(if_match)
-    problems = Problems()
-    changes = _read_changes(body, ConnectionIds, problems)
+    current, changes, problems = _action(connection, account, profile_id, body, if_match)
     requested = changes.connection_ids or []
     found = connections.owned(connection, account.id, [i for _, i in requested if i is not None])
     for pointer, connection_id in requested:
@@ -162,6 +158,15 @@ def list_page(
     for attached in connections.attached_to(connection, list(by_profile)):
         by_profile[attached.outbound_profile_id].append(attached)
     return [ProfileView(p, by_profile[p.id]) for p in profiles], total
+
+
+def _action(
+    connection: Connection, account: Account, profile_id: str, body: dict[str, Any], if_match: Condition | None
+) -> tuple[ProfileView, Changes, Problems]:
+    """What an attach or detach starts with: the profile (locked; 404, 412) and the body's ids."""
+    current = views.load(connection, account, profile_id, for_update=True).require(if_match)
+    problems = Problems()
+    return current, _read_changes(body, ConnectionIds, problems), problems
 
 
 def _touch(connection: Connection, profile: Profile) -> ProfileView:
