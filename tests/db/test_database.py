@@ -8,6 +8,7 @@ commits together and rolls back together, and that a failed commit leaves the pr
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from outbound_profiles.config import Settings
+from outbound_profiles.db import engine as engine_module
 from outbound_profiles.db.database import ATTEMPTS, Database, after_commit
 from outbound_profiles.db.engine import build_engine
 from outbound_profiles.db.migrate import upgrade
@@ -238,3 +240,25 @@ def test_one_database_serves_two_event_loops_at_once(migrated_postgres: str) -> 
     finally:
         database.dispose()
     assert totals == [50, 50]
+
+
+@pytest.mark.postgres
+def test_a_pooled_connection_that_died_while_idle_is_replaced_before_use(
+    migrated_postgres: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL restarted, or a proxy dropped the link: the next request still succeeds."""
+    monkeypatch.setattr(engine_module, "PING_AFTER_IDLE_S", 0.05)
+    database = Database(build_engine(Settings(database_url=migrated_postgres, database_pool_size=1)))
+    killer = build_engine(Settings(database_url=migrated_postgres))
+    try:
+        backend = database.run_sync(lambda c: c.exec_driver_sql("SELECT pg_backend_pid()").scalar_one(), write=False)
+        with killer.begin() as connection:
+            assert connection.exec_driver_sql(f"SELECT pg_terminate_backend({int(backend)})").scalar_one()
+        time.sleep(0.2)
+
+        after = database.run_sync(lambda c: c.exec_driver_sql("SELECT pg_backend_pid()").scalar_one(), write=False)
+
+        assert after != backend
+    finally:
+        killer.dispose()
+        database.dispose()

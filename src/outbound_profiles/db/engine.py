@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import msgspec
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from outbound_profiles.config import Settings
@@ -30,14 +32,40 @@ def build_engine(settings: Settings) -> Engine:
     # A fixed pool, no overflow: Database lets only as many requests into the database at once as
     # there are connections (the rest wait on the event loop), so connections are never opened and
     # closed under load, and none is made to wait for one while holding a thread.
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=settings.database_pool_size,
         max_overflow=0,
-        pool_pre_ping=True,
         json_serializer=_json_serializer,
         json_deserializer=msgspec.json.decode,
     )
+    _ping_when_idle(engine)
+    return engine
+
+
+PING_AFTER_IDLE_S = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection before use only if it has sat idle: SQLAlchemy's pre-ping costs a
+    round trip on every checkout, though a connection in use a moment ago is as good as checked.
+    One that fails the ping is replaced before the request sees it (a restarted server, a dropped
+    link), as with the pre-ping."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_S:
+            return  # new, or used a moment ago
+        try:
+            dbapi_connection.execute("SELECT 1")
+            dbapi_connection.rollback()
+        except Exception as error:
+            raise DisconnectionError(f"the pooled connection failed its ping: {error}") from error
 
 
 def _lower(value: str | None) -> str | None:
