@@ -61,20 +61,26 @@ async def list_as_user(
     return await as_user(request, work)
 
 
+async def once_as_user(request: Request[Any, Any, Any], answer: Any, work: Callable[[Connection, Account], T]) -> T:
+    """A write run as the caller that honours `Idempotency-Key`: a retry with the same key gets the
+    first answer (decoded as `answer`, a type msgspec can decode) and does nothing."""
+    once = await idempotency(request)
+    return await as_user(request, lambda c, a: once.apply(c, a, answer, lambda: work(c, a)), write=True)
+
+
 async def create_as_user(
     request: Request[Any, Any, Any],
-    answer: type[T],
+    answer: Any,
     create: Callable[[Connection, Account, dict[str, Any]], T],
 ) -> T:
     """A create from a JSON object body, run as the caller and honouring `Idempotency-Key`."""
     raw = await request.body()
-    once = await idempotency(request)
 
     def work(connection: Connection, account: Account) -> T:
         checked_query(request, frozenset())[1].raise_if_any()
-        return once.apply(connection, account, answer, lambda: create(connection, account, decode_object(raw)))
+        return create(connection, account, decode_object(raw))
 
-    return await as_user(request, work, write=True)
+    return await once_as_user(request, answer, work)
 
 
 async def run_as_user(

@@ -17,10 +17,9 @@ from outbound_profiles.domain.countries import DESTINATION_FORMATS
 from outbound_profiles.http.body import decode_object
 from outbound_profiles.http.conditional import IF_MATCH, IF_NONE_MATCH, Condition, condition, not_modified
 from outbound_profiles.http.credentials import as_user
-from outbound_profiles.http.idempotency import idempotency
 from outbound_profiles.http.pagination import Page, page_headers
 from outbound_profiles.http.query import SortKey
-from outbound_profiles.http.routes import PAGE_PARAMETERS, checked_query, operation_ids
+from outbound_profiles.http.routes import PAGE_PARAMETERS, checked_query, once_as_user, operation_ids
 from outbound_profiles.profiles import service
 from outbound_profiles.profiles.render import render
 from outbound_profiles.profiles.repository import SORTABLE
@@ -108,9 +107,7 @@ async def list_profiles(request: Request[Any, Any, Any]) -> Response[list[Profil
 async def _once(request: Request[Any, Any, Any], work: Callable[[Connection, Account], Shown]) -> Response[ProfileOut]:
     """A write as the caller that honours `Idempotency-Key`: a retry gets the first answer (body
     and ETag, which name the state it showed then) and does nothing."""
-    once = await idempotency(request)
-    shown = await as_user(request, lambda c, a: once.apply(c, a, Shown, lambda: work(c, a)), write=True)  # type: ignore[arg-type]
-    return _tagged(shown)
+    return _tagged(await once_as_user(request, Shown, work))
 
 
 @post(

@@ -51,7 +51,7 @@ async def list_profiles(request: Request[Any, Any, Any]) -> OutboundVoiceProfile
     shows_etag=True,
 )
 async def create_profile(request: Request[Any, Any, Any]) -> Response[OutboundVoiceProfileData]:
-    return _tagged(await v2_status(create_as_user(request, service.Tagged, service.create)))  # type: ignore[arg-type]
+    return _tagged(await v2_status(create_as_user(request, service.Tagged, service.create)))
 
 
 @get(
