@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from outbound_profiles.config import Settings
 from outbound_profiles.db import engine as engine_module
-from outbound_profiles.db.database import ATTEMPTS, Database, after_commit
+from outbound_profiles.db.database import ATTEMPTS, Database, on_rollback
 from outbound_profiles.db.engine import build_engine
 from outbound_profiles.db.migrate import upgrade
 from outbound_profiles.db.prepared import Prepared
@@ -105,15 +105,15 @@ def test_a_failing_request_leaves_nothing_and_the_next_one_works(database: Datab
     assert counts(database) == (1, 1)
 
 
-def test_after_commit_runs_only_after_a_commit(database: Database) -> None:
+def test_on_rollback_runs_only_when_the_work_is_rolled_back(database: Database) -> None:
     ran: list[str] = []
 
     def committed(connection: Connection) -> None:
-        after_commit(connection, lambda: ran.append("committed"))
+        on_rollback(connection, lambda: ran.append("committed"))
         add_user(connection, 1)
 
     def rolled_back(connection: Connection) -> None:
-        after_commit(connection, lambda: ran.append("rolled back"))
+        on_rollback(connection, lambda: ran.append("rolled back"))
         add_user(connection, 2)
         raise Boom
 
@@ -122,7 +122,7 @@ def test_after_commit_runs_only_after_a_commit(database: Database) -> None:
         database.run_sync(rolled_back, write=True)
     database.run_sync(lambda c: None, write=False)
 
-    assert ran == ["committed"]
+    assert ran == ["rolled back"]
 
 
 @pytest.fixture
@@ -149,13 +149,13 @@ def test_a_commit_that_fails_rolls_back_and_the_next_request_works(
             driver = connection.connection.driver_connection
             assert driver is not None
             driver.execute("PRAGMA defer_foreign_keys = ON")
-        after_commit(connection, lambda: ran.append("committed"))
+        on_rollback(connection, lambda: ran.append("rolled back"))
         add_group_on_driver(connection, 999, "dangling")  # no user 999: refused at COMMIT
 
     with pytest.raises(Exception, match="FOREIGN KEY"):
         sqlite_database.run_sync(dangling, write=True)
 
-    assert ran == []
+    assert ran == ["rolled back"]
     assert counts(sqlite_database) == (1, 0)
     sqlite_database.run_sync(lambda c: add_group_on_driver(c, 1, "kept"), write=True)
     assert counts(sqlite_database) == (1, 1)

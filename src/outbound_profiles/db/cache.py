@@ -1,12 +1,14 @@
-"""In-process caches of committed state, owned by the Database that keeps them valid.
+"""In-process caches of the database's state, owned by the Database that keeps them valid.
 
 A cache is only kept where the process can tell when another process has written: on SQLite,
 `PRAGMA data_version` changes whenever another connection commits, and the Database clears every
 cache before the next transaction that sees it change. On PostgreSQL the caches are disabled
 (every read goes to the database) until a cross-process invalidation channel exists.
 
-Entries are written only after the transaction that produced them has committed
-(`Database.after_commit`), so a rolled-back request can never leave its state here.
+An entry is the state as this process's transactions left it. While the requests of one commit
+are running (`db/group_commit.py`) that state is not committed yet, but no answer that could have
+read it is sent before the commit, and a commit that fails clears every cache. A request whose
+own work rolls back takes its entries out again (`Database.on_rollback`).
 """
 
 from __future__ import annotations

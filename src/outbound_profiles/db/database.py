@@ -6,8 +6,10 @@ fails changes nothing. Services only execute statements; they never commit.
 
 On SQLite the function runs inline on the event loop, on one connection the process keeps open:
 it never awaits, so the process's transactions run one after another (SQLite has one writer
-anyway) and a write costs tens of microseconds instead of a thread hop and a pool checkout. On
-PostgreSQL it runs in a worker thread on a pooled connection, where row locks order writers.
+anyway) and a write costs tens of microseconds instead of a thread hop and a pool checkout. The
+requests of one turn of the event loop share one COMMIT, each in a savepoint of its own and each
+answered only once that COMMIT is done (`db/group_commit.py`). On PostgreSQL the function runs in
+a worker thread on a pooled connection, where row locks order writers.
 
 The Database also keeps the in-process caches valid (see `db/cache.py`).
 """
@@ -16,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sqlite3
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -29,9 +30,10 @@ from sqlalchemy.pool import QueuePool
 
 from outbound_profiles.db.cache import Cache
 from outbound_profiles.db.engine import is_sqlite
+from outbound_profiles.db.group_commit import Batch, driver_call, driver_of, end
 
 T = TypeVar("T")
-_AFTER_COMMIT = "outbound_profiles.after_commit"
+_ON_ROLLBACK = "outbound_profiles.on_rollback"
 _DATABASE = "outbound_profiles.database"
 
 
@@ -40,6 +42,7 @@ class Database:
         self.engine = engine
         self.is_sqlite = is_sqlite(str(engine.url))
         self._inline: Connection | None = None
+        self._batch: Batch | None = None
         self._data_version: int | None = None
         self._caches: dict[str, Cache[Any, Any]] = {}
         self._checkpointer: threading.Thread | None = None
@@ -56,6 +59,8 @@ class Database:
     def run_sync(self, work: Callable[[Connection], T], *, write: bool) -> T:
         """`work` in one transaction; run again from the start (at most `ATTEMPTS` times in all)
         when it failed in a way that running it again cures (see `_worth_retrying`)."""
+        if self.is_sqlite:
+            self.commit_batch()  # work run here comes after the requests already answered for
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 if self.is_sqlite:
@@ -70,13 +75,94 @@ class Database:
 
     async def write(self, work: Callable[[Connection], T]) -> T:
         if self.is_sqlite:
-            return self.run_sync(work, write=True)
+            return await self._batched(work)
         return await anyio.to_thread.run_sync(lambda: self.run_sync(work, write=True), limiter=self._pool_limiter())
 
     async def read(self, work: Callable[[Connection], T]) -> T:
         if self.is_sqlite:
-            return self.run_sync(work, write=False)
+            # A read alone commits nothing and answers at once; during a batch it may see the
+            # batch's writes, so it joins the batch and waits for its COMMIT.
+            return self.run_sync(work, write=False) if self._batch is None else await self._batched(work)
         return await anyio.to_thread.run_sync(lambda: self.run_sync(work, write=False), limiter=self._pool_limiter())
+
+    async def _batched(self, work: Callable[[Connection], T]) -> T:
+        """SQLite: `work` in a savepoint of the loop turn's batch, answered after the batch's COMMIT."""
+        batch = self._batch or self._open_batch()
+        try:
+            result = self._run_in_savepoint(batch, work)
+        finally:
+            # Shielded: a request cancelled while it waits leaves the COMMIT to the others.
+            await asyncio.shield(batch.committed)
+        return result
+
+    def _open_batch(self) -> Batch:
+        connection = self._connection()
+        driver = driver_of(connection)
+        self._begin(driver, write=True)
+        batch = self._batch = Batch(asyncio.get_running_loop())
+        asyncio.get_running_loop().call_soon(self.commit_batch)
+        return batch
+
+    def _run_in_savepoint(self, batch: Batch, work: Callable[[Connection], T]) -> T:
+        connection = self._connection()
+        driver = driver_of(connection)
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                driver_call(driver, "SAVEPOINT request")
+                try:
+                    result = work(connection)
+                except BaseException:
+                    _rolled_back(connection)
+                    driver_call(driver, "ROLLBACK TO request")
+                    driver_call(driver, "RELEASE request")
+                    raise
+                driver_call(driver, "RELEASE request")
+            except DBAPIError as error:
+                if connection.invalidated or not driver.in_transaction:
+                    self._fail_batch(error)  # the batch's transaction is gone with it
+                    raise
+                if attempt == ATTEMPTS or not _worth_retrying(error):
+                    raise
+                continue
+            # Should the batch fail as a whole, every cache is cleared (`_fail_batch`).
+            connection.info.pop(_ON_ROLLBACK, None)
+            batch.size += 1
+            return result
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def commit_batch(self) -> None:
+        """Commit the open batch, if any, and let its requests answer."""
+        batch = self._batch
+        if batch is None:
+            return
+        connection = self._connection()
+        driver = driver_of(connection)
+        try:
+            end(connection, driver, commit=True)
+        except BaseException as error:
+            self._fail_batch(error)
+            return
+        self._batch = None
+        batch.committed.set_result(None)
+
+    def _fail_batch(self, error: BaseException) -> None:
+        """The batch's transaction failed as a whole: roll it back and fail all its requests."""
+        batch, self._batch = self._batch, None
+        if batch is None:
+            return
+        connection = self._inline
+        if connection is not None and not connection.closed and not connection.invalidated:
+            driver = driver_of(connection)
+            try:
+                end(connection, driver, commit=False)
+            except Exception:  # the connection is dropped below; the first error is the one to report
+                connection.invalidate()
+        if connection is not None and connection.invalidated:
+            self._inline = None
+        # What the caches took in during the batch (reads, `load`) was never committed.
+        for cache in self._caches.values():
+            cache.clear()
+        batch.committed.set_exception(error)
 
     def _pool_limiter(self) -> anyio.CapacityLimiter:
         """As many threads at once as the pool has connections. One limiter per event loop: a limiter
@@ -100,13 +186,13 @@ class Database:
 
     def _checkpoint_loop(self, interval: float) -> None:
         with self.engine.connect() as connection:
-            driver = connection.connection.driver_connection
-            assert driver is not None
+            driver = driver_of(connection)
             while not self._stop.wait(interval):
                 # PASSIVE never blocks writers: it copies what it can and leaves the rest for next time.
                 driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     def dispose(self) -> None:
+        self.commit_batch()
         if self._checkpointer is not None:
             self._stop.set()
             self._checkpointer.join()
@@ -116,11 +202,16 @@ class Database:
             self._inline = None
         self.engine.dispose()
 
-    def _run_inline(self, work: Callable[[Connection], T], *, write: bool) -> T:
+    def _connection(self) -> Connection:
+        """SQLite: the process's one connection (opened again if it was lost)."""
         connection = self._inline
         if connection is None or connection.closed or connection.invalidated:
             connection = self._inline = self.engine.connect()
             connection.info[_DATABASE] = self
+        return connection
+
+    def _run_inline(self, work: Callable[[Connection], T], *, write: bool) -> T:
+        connection = self._connection()
         try:
             return self._run_on_driver(connection, work, write=write)
         except BaseException:
@@ -128,43 +219,35 @@ class Database:
                 self._inline = None
             raise
 
-    def _run_on_driver(self, connection: Connection, work: Callable[[Connection], T], *, write: bool) -> T:
-        """SQLite: the transaction is begun and ended on the driver, which costs a few microseconds
-        where SQLAlchemy's begin and commit cost tens. A statement run through SQLAlchemy inside it
-        makes SQLAlchemy begin its own transaction on top, which `db/engine.py` turns into no
-        statement (the driver is already in one); it is then ended through SQLAlchemy."""
-        driver = connection.connection.driver_connection
-        assert driver is not None
+    def _begin(self, driver: Any, *, write: bool) -> None:
         if driver.in_transaction:  # left open by a failure that could not be cleaned up: start afresh
             driver.rollback()
         try:
             # Writers take the write lock up front: another process's writer then waits (busy_timeout)
             # instead of failing halfway with SQLITE_BUSY when a read lock cannot be upgraded.
-            driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            driver_call(driver, "BEGIN IMMEDIATE" if write else "BEGIN")
             self._notice_other_writers(driver)
-        except sqlite3.Error as error:
+        except DBAPIError:
             if driver.in_transaction:
                 driver.rollback()
-            raise DBAPIError.instance("BEGIN", None, error, sqlite3.Error) from error
+            raise
+
+    def _run_on_driver(self, connection: Connection, work: Callable[[Connection], T], *, write: bool) -> T:
+        """SQLite: the transaction is begun and ended on the driver, which costs a few microseconds
+        where SQLAlchemy's begin and commit cost tens. A statement run through SQLAlchemy inside it
+        makes SQLAlchemy begin its own transaction on top, which `db/engine.py` turns into no
+        statement (the driver is already in one); it is then ended through SQLAlchemy."""
+        driver = driver_of(connection)
+        self._begin(driver, write=write)
         try:
             result = work(connection)
-            if connection.in_transaction():
-                connection.commit()
-            else:
-                try:
-                    driver.commit()
-                except sqlite3.Error as error:
-                    raise DBAPIError.instance("COMMIT", None, error, sqlite3.Error) from error
+            end(connection, driver, commit=True)
         except BaseException:
-            connection.info.pop(_AFTER_COMMIT, None)
-            try:
-                connection.rollback()  # SQLAlchemy's transaction, if it began one (even one whose commit failed)
-            finally:
-                if driver.in_transaction:
-                    driver.rollback()
+            _rolled_back(connection)
+            # SQLAlchemy's transaction too, if it began one (even one whose commit failed).
+            end(connection, driver, commit=False)
             raise
-        for callback in connection.info.pop(_AFTER_COMMIT, ()):
-            callback()
+        connection.info.pop(_ON_ROLLBACK, None)
         return result
 
     def _run(self, connection: Connection, work: Callable[[Connection], T], *, write: bool) -> T:
@@ -176,10 +259,10 @@ class Database:
         try:
             with connection.begin():
                 result = work(connection)
-        finally:
-            callbacks = connection.info.pop(_AFTER_COMMIT, ())
-        for callback in callbacks:
-            callback()
+        except BaseException:
+            _rolled_back(connection)
+            raise
+        connection.info.pop(_ON_ROLLBACK, None)
         return result
 
     def _notice_other_writers(self, driver: Any) -> None:
@@ -214,6 +297,11 @@ def database_of(connection: Connection) -> Database:
     return database
 
 
-def after_commit(connection: Connection, callback: Callable[[], None]) -> None:
-    """Run `callback` once the current transaction has committed (never if it rolls back)."""
-    connection.info.setdefault(_AFTER_COMMIT, []).append(callback)
+def on_rollback(connection: Connection, callback: Callable[[], None]) -> None:
+    """Run `callback` if the current request's work is rolled back (never if it commits)."""
+    connection.info.setdefault(_ON_ROLLBACK, []).append(callback)
+
+
+def _rolled_back(connection: Connection) -> None:
+    for callback in connection.info.pop(_ON_ROLLBACK, ()):
+        callback()

@@ -92,6 +92,9 @@ def _sqlite_engine(url: str, synchronous: str) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # A request's savepoint (db/group_commit.py) keeps the pages it changes in a sub-journal:
+        # in memory, not in a temporary file written on every change.
+        cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.execute("PRAGMA busy_timeout=10000")
         # Checkpoints (and with them the fsyncs) run in the background (Database.start_checkpoints);
         # the large automatic threshold is only a backstop for processes that do not run them.

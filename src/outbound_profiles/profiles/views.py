@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 from outbound_profiles.accounts.account import Account
 from outbound_profiles.connections import repository as connections
 from outbound_profiles.db.cache import Cache
-from outbound_profiles.db.database import after_commit, database_of
+from outbound_profiles.db.database import database_of, on_rollback
 from outbound_profiles.domain.ids import parse_id
 from outbound_profiles.errors import NotFound
 from outbound_profiles.http.conditional import Condition
@@ -60,7 +60,8 @@ def _cache(connection: Connection) -> Cache[int, ProfileView]:
 def load(connection: Connection, account: Account, profile_id: str, *, for_update: bool = False) -> ProfileView:
     """The user's profile, or a 404 (another tenant's profile is not found either).
 
-    Call it before the transaction writes anything, so what it caches is committed state.
+    Call it before the request writes anything, so what it caches is not the request's own
+    (uncommitted) change.
     """
     number = parse_id(profile_id)
     cache = _cache(connection)
@@ -80,10 +81,14 @@ def with_connections(connection: Connection, profile: Profile) -> ProfileView:
 
 
 def remember(connection: Connection, view: ProfileView) -> ProfileView:
-    """Cache the view once the transaction that made it has committed."""
+    """Cache the view the request's transaction has just written.
+
+    At once, not after the commit: the requests that share a commit (`db/group_commit.py`) see each
+    other's writes, the cache included, and no answer is sent before that commit. If the request's
+    work rolls back, its entry goes; if a whole commit fails, the Database clears every cache."""
     cache = _cache(connection)
-    cache.discard(view.profile.id)
-    after_commit(connection, lambda: cache.put(view.profile.id, view))
+    cache.put(view.profile.id, view)
+    on_rollback(connection, lambda: cache.discard(view.profile.id))
     return view
 
 

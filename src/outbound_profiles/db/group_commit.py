@@ -1,0 +1,71 @@
+"""Group commit on SQLite: the writes of one turn of the event loop share one COMMIT.
+
+A SQLite COMMIT costs more than a profile update's own statements (the WAL frames of every page
+it touched are written out, one system call each), and a process's requests run one after
+another on its one connection anyway (see `db/database.py`). So a request's work does not get a
+transaction of its own: it runs inside a SAVEPOINT of the batch's transaction, which the first
+write of a loop turn begins (BEGIN IMMEDIATE) and a callback at the start of the next turn
+commits. Each request waits for that COMMIT before it answers, so nothing is acknowledged before
+it is durable, and a request that fails rolls back to its savepoint alone.
+
+- A read that starts while a batch is open joins it (it may see what the batch wrote) and waits
+  for the same COMMIT, so no answer shows state that could still be rolled back.
+- A COMMIT that fails fails every request of the batch: none of them was acknowledged. The
+  in-process caches are cleared then: what they took in during the batch was never committed.
+- Work run synchronously (the command line, start-up) first commits an open batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
+
+T = TypeVar("T")
+
+
+class Batch:
+    """The open batch: the requests that joined it wait on `committed`."""
+
+    __slots__ = ("committed", "size")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.committed: asyncio.Future[None] = loop.create_future()
+        self.size = 0  # requests that joined it
+
+
+def driver_of(connection: Connection) -> Any:
+    """The sqlite3 connection under a SQLAlchemy one."""
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    return driver
+
+
+def driver_call(driver: Any, sql: str) -> None:
+    """A statement on the driver, its failure raised as SQLAlchemy's error (as Connection.execute does)."""
+    try:
+        driver.execute(sql)
+    except sqlite3.Error as error:
+        raise DBAPIError.instance(sql, None, error, sqlite3.Error) from error
+
+
+def end(connection: Connection, driver: Any, *, commit: bool) -> None:
+    """End the transaction begun on the driver: through SQLAlchemy if a statement made it begin
+    its own on top (db/engine.py), else on the driver."""
+    if not commit:
+        try:
+            connection.rollback()
+        finally:
+            if driver.in_transaction:
+                driver.rollback()
+        return
+    if connection.in_transaction():
+        connection.commit()
+        return
+    try:
+        driver.commit()
+    except sqlite3.Error as error:
+        raise DBAPIError.instance("COMMIT", None, error, sqlite3.Error) from error

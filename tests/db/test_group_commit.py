@@ -1,0 +1,193 @@
+"""Group commit on SQLite (`db/group_commit.py`): the requests of one event-loop turn share a COMMIT,
+each in its own savepoint, and none answers before that COMMIT is done."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from sqlalchemy import Connection
+
+from outbound_profiles.accounts import service as accounts
+from outbound_profiles.accounts.account import Account
+from outbound_profiles.config import Settings
+from outbound_profiles.connections import service as connections
+from outbound_profiles.db import group_commit
+from outbound_profiles.db.database import Database
+from outbound_profiles.db.engine import build_engine
+from outbound_profiles.db.migrate import upgrade
+from outbound_profiles.profiles import service as profiles
+from tests.db.test_database import Boom, add_group_on_driver, add_user, counts, counts_in
+
+T = TypeVar("T")
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "db.sqlite"
+
+
+@pytest.fixture
+def database(path: Path) -> Iterator[Database]:
+    database = Database(build_engine(Settings(database_url=f"sqlite:///{path}")))
+    upgrade(database.engine)
+    database.run_sync(lambda c: add_user(c, 1), write=True)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def commits(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One entry per COMMIT of a batch (or of a transaction of its own)."""
+    seen: list[int] = []
+    real_end = group_commit.end
+
+    def counting_end(connection: Connection, driver: Any, *, commit: bool) -> None:
+        real_end(connection, driver, commit=commit)
+        if commit:
+            seen.append(1)
+
+    monkeypatch.setattr("outbound_profiles.db.database.end", counting_end)
+    return seen
+
+
+def committed_counts(path: Path) -> tuple[int, int]:
+    """(users, billing groups) as another connection sees them: only what was committed."""
+    with sqlite3.connect(path) as other:
+        users = other.execute("SELECT count(*) FROM users").fetchone()[0]
+        groups = other.execute("SELECT count(*) FROM billing_groups").fetchone()[0]
+    return users, groups
+
+
+def together(*requests: Awaitable[Any]) -> list[Any]:
+    """The requests started in one loop turn, as a server starts the requests that arrived at once."""
+
+    async def run() -> list[Any]:
+        return await asyncio.gather(*requests, return_exceptions=True)
+
+    return asyncio.run(run())
+
+
+def group(name: str) -> Callable[[Connection], str]:
+    def work(connection: Connection) -> str:
+        add_group_on_driver(connection, 1, name)
+        return name
+
+    return work
+
+
+def test_the_writes_of_one_turn_share_one_commit_and_each_gets_its_answer(
+    database: Database, path: Path, commits: list[int]
+) -> None:
+    answers = together(*(database.write(group(f"g{n}")) for n in range(5)))
+
+    assert answers == [f"g{n}" for n in range(5)]
+    assert len(commits) == 1
+    assert committed_counts(path) == (1, 5)
+
+
+def test_no_write_answers_before_its_commit(database: Database, path: Path) -> None:
+    seen_at_answer: list[tuple[int, int]] = []
+
+    async def write_and_look(name: str) -> None:
+        await database.write(group(name))
+        seen_at_answer.append(committed_counts(path))
+
+    together(write_and_look("a"), write_and_look("b"))
+
+    assert seen_at_answer == [(1, 2), (1, 2)]
+
+
+def test_a_failing_request_rolls_back_alone(database: Database, path: Path, commits: list[int]) -> None:
+    def failing(connection: Connection) -> None:
+        add_user(connection, 2)
+        add_group_on_driver(connection, 1, "lost")
+        raise Boom
+
+    answers = together(database.write(group("before")), database.write(failing), database.write(group("after")))
+
+    assert answers[0] == "before" and answers[2] == "after"
+    assert isinstance(answers[1], Boom)
+    assert len(commits) == 1
+    assert committed_counts(path) == (1, 2)
+
+
+def test_a_commit_that_fails_fails_every_request_of_the_batch_and_the_next_batch_works(
+    database: Database, path: Path
+) -> None:
+    def dangling(connection: Connection) -> None:
+        driver = group_commit.driver_of(connection)
+        driver.execute("PRAGMA defer_foreign_keys = ON")  # the missing user is found at COMMIT
+        add_group_on_driver(connection, 999, "dangling")
+
+    answers = together(database.write(group("innocent")), database.write(dangling))
+
+    assert all("FOREIGN KEY" in str(answer) for answer in answers), answers
+    assert committed_counts(path) == (1, 0)
+    assert together(database.write(group("next"))) == ["next"]
+    assert committed_counts(path) == (1, 1)
+
+
+def test_a_read_during_a_batch_sees_its_writes_and_answers_after_its_commit(database: Database, path: Path) -> None:
+    async def read() -> tuple[tuple[int, int], tuple[int, int]]:
+        seen = await database.read(counts_in)
+        return seen, committed_counts(path)
+
+    answers = together(database.write(group("g")), read())
+
+    assert answers[1] == ((1, 1), (1, 1))
+
+
+def test_work_run_synchronously_commits_the_open_batch_first(database: Database, path: Path) -> None:
+    async def scenario() -> tuple[int, int]:
+        pending = asyncio.ensure_future(database.write(group("g")))
+        await asyncio.sleep(0)  # the write has run and waits for the batch's COMMIT
+        assert committed_counts(path) == (1, 0)
+        seen = counts(database)  # the command line, say
+        await pending
+        return seen
+
+    assert asyncio.run(scenario()) == (1, 1)
+    assert committed_counts(path) == (1, 1)
+
+
+def test_a_request_cancelled_while_it_waits_leaves_the_commit_to_the_others(database: Database, path: Path) -> None:
+    async def scenario() -> str:
+        cancelled = asyncio.ensure_future(database.write(group("cancelled")))
+        kept = asyncio.ensure_future(database.write(group("kept")))
+        await asyncio.sleep(0)
+        cancelled.cancel()
+        return await kept
+
+    assert asyncio.run(scenario()) == "kept"
+    # The cancelled request's work was done before it was cancelled; like a client that hangs up
+    # after sending, it is committed, not half-applied.
+    assert committed_counts(path) == (1, 2)
+
+
+def run_as(database: Database, account: Account, work: Callable[[Connection, Account], T]) -> Awaitable[T]:
+    return database.write(lambda c: work(c, account))
+
+
+def test_a_view_cached_by_one_request_is_dropped_by_a_later_change_in_the_same_batch(database: Database) -> None:
+    """An update caches the profile it wrote; a connection deleted later in the same batch detaches
+    itself from that profile, and the cache must follow (not the update's earlier view)."""
+    credentials = database.run_sync(lambda c: accounts.create_user(c, "batch@example.com"), write=True)
+    account = database.run_sync(lambda c: accounts.authenticate(c, credentials.token, None), write=False)
+    assert account is not None
+    doomed = database.run_sync(lambda c: connections.create(c, account, {"connection_name": "doomed"}), write=True)
+    profile = database.run_sync(lambda c: profiles.create(c, account, {"connection_ids": []}), write=True)
+    profile_id = str(profile.profile.id)
+
+    answers = together(
+        run_as(database, account, lambda c, a: profiles.update(c, a, profile_id, {"connection_ids": [doomed.id]})),
+        run_as(database, account, lambda c, a: connections.delete(c, a, doomed.id)),
+    )
+
+    assert [c.id for c in answers[0].connections] == [int(doomed.id)]
+    shown = database.run_sync(lambda c: profiles.retrieve(c, account, profile_id), write=False)
+    assert shown.connections == []
