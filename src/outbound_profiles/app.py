@@ -17,6 +17,7 @@ from outbound_profiles.http.openapi import openapi_config
 from outbound_profiles.observability.metrics import Metrics
 from outbound_profiles.observability.middleware import ObservabilityMiddleware
 from outbound_profiles.observability.router import router as metrics_router
+from outbound_profiles.profiles.fast_update import FastUpdate
 from outbound_profiles.profiles.router import router as profiles_router
 from outbound_profiles.v2.billing_groups import router as v2_billing_groups_router
 from outbound_profiles.v2.profiles import router as v2_profiles_router
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         # Logging is the process's to set up (`serve` makes it JSON), not the application's.
         logging_config=None,
     )
-    # Around everything Litestar answers, errors included: request id, metrics, access log.
-    app.asgi_handler = ObservabilityMiddleware(app.asgi_handler, metrics)
+    # Around everything answered, errors included: request id, metrics, access log; inside it, the
+    # plain profile updates that do without the framework (profiles/fast_update.py).
+    app.asgi_handler = ObservabilityMiddleware(FastUpdate(app.asgi_handler, database), metrics)
     return app

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from litestar import Request
-from litestar.datastructures import Headers
 from sqlalchemy import Connection
 
 from outbound_profiles.accounts.account import Account
@@ -17,7 +16,13 @@ from outbound_profiles.errors import Unauthorized
 T = TypeVar("T")
 
 
-def presented_credentials(headers: Headers) -> tuple[str, str | None]:
+class HeaderLookup(Protocol):
+    """A request's headers by name: Litestar's `Headers`, or `http.asgi.RawHeaders`."""
+
+    def get(self, name: str, /) -> str | None: ...
+
+
+def presented_credentials(headers: HeaderLookup) -> tuple[str, str | None]:
     """The token and, for the v1 pair, the user it must belong to."""
     authorization = headers.get("authorization")
     if authorization is not None:
@@ -37,7 +42,15 @@ async def as_user(
     request: Request[Any, Any, Any], work: Callable[[Connection, Account], T], *, write: bool = False
 ) -> T:
     """Run `work` for the caller, authenticated in the same transaction as the work itself."""
-    token, api_user = presented_credentials(request.headers)
+    database: Database = request.app.state.database
+    return await run_authenticated(database, request.headers, work, write=write)
+
+
+async def run_authenticated(
+    database: Database, headers: HeaderLookup, work: Callable[[Connection, Account], T], *, write: bool
+) -> T:
+    """`as_user` for a caller known by its headers alone."""
+    token, api_user = presented_credentials(headers)
 
     def authenticated(connection: Connection) -> T:
         account = authenticate(connection, token, api_user)
@@ -45,5 +58,4 @@ async def as_user(
             raise Unauthorized("The credentials are not valid.")
         return work(connection, account)
 
-    database: Database = request.app.state.database
     return await (database.write(authenticated) if write else database.read(authenticated))

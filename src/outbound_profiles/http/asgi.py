@@ -1,0 +1,68 @@
+"""Plain ASGI pieces for the routes answered without the framework (see `profiles/fast_update.py`):
+the request's body read once and replayable, its headers looked up by name."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+
+from litestar.types import Receive, ReceiveMessage
+
+
+class RawHeaders:
+    """A request's headers by lowercase name, the first of repeated ones winning (as Litestar's
+    `Headers.get` does). ASGI servers give names in lowercase already."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, headers: Iterable[tuple[bytes, bytes]]) -> None:
+        values: dict[bytes, bytes] = {}
+        for name, value in headers:
+            values.setdefault(name, value)
+        self._values = values
+
+    def get(self, name: str) -> str | None:
+        value = self._values.get(name.encode("latin-1"))
+        return None if value is None else value.decode("latin-1")
+
+    def __contains__(self, name: str) -> bool:
+        return name.encode("latin-1") in self._values
+
+
+class BufferedBody:
+    """The messages of a request body as they were received, so that a handler that gives the
+    request up can pass it on whole (`replay`) to the next one."""
+
+    __slots__ = ("_messages", "_receive", "body", "complete")
+
+    def __init__(self, receive: Receive) -> None:
+        self._receive = receive
+        self._messages: deque[ReceiveMessage] = deque()
+        self.body = b""
+        self.complete = False  # the whole body arrived, within the limit
+
+    async def read(self, limit: int) -> bytes | None:
+        """The whole body; None if it grew over `limit` bytes or the client went away first."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await self._receive()
+            self._messages.append(message)
+            if message["type"] != "http.request":
+                return None
+            chunk: bytes = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        self.body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        self.complete = True
+        return self.body
+
+    async def replay(self) -> ReceiveMessage:
+        """A `receive` that gives what `read` took first, then what the client sends next."""
+        if self._messages:
+            return self._messages.popleft()
+        return await self._receive()
