@@ -34,13 +34,11 @@ from bench.put_ratio import put_bodies
 
 
 class Asgi:
-    """Calls an ASGI app the way uvicorn does, and keeps the last answer."""
+    """Calls an ASGI app the way uvicorn does."""
 
     def __init__(self, app: Any, token: str) -> None:
         self.app = app
         self.headers = [(b"authorization", f"Bearer {token}".encode()), (b"content-type", b"application/json")]
-        self.status = 0
-        self.body = b""
 
     async def call(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
         scope = {
@@ -59,18 +57,20 @@ class Asgi:
             "state": {},
         }
         chunks: list[bytes] = []
+        status = 0
 
         async def receive() -> dict[str, Any]:
             return {"type": "http.request", "body": body, "more_body": False}
 
         async def send(message: dict[str, Any]) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
-                self.status = message["status"]
+                status = message["status"]
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
 
         await self.app(scope, receive, send)
-        return self.status, b"".join(chunks)
+        return status, b"".join(chunks)
 
     async def expect(self, method: str, path: str, body: object = None) -> dict[str, Any]:
         status, answer = await self.call(method, path, b"" if body is None else json.dumps(body).encode())
@@ -80,7 +80,7 @@ class Asgi:
         return decoded
 
 
-async def run(requests: int, profile: bool) -> None:
+async def run(requests: int, profile: bool, concurrency: int) -> None:
     with tempfile.TemporaryDirectory() as workdir:
         settings = Settings(database_url=f"sqlite:///{workdir}/bench.db")
         database = Database(build_engine(settings))
@@ -100,12 +100,15 @@ async def run(requests: int, profile: bool) -> None:
             for body in bodies:
                 await client.expect("PUT", path, json.loads(body))
 
-            async def load(n: int) -> tuple[float, float]:
-                started, cpu = time.perf_counter(), time.process_time()
+            async def one_client(n: int) -> None:
                 for i in range(n):
                     status, answer = await client.call("PUT", path, bodies[i & 1])
                     if status != 200:
                         raise SystemExit(f"PUT: {status} {answer!r}")
+
+            async def load(n: int) -> tuple[float, float]:
+                started, cpu = time.perf_counter(), time.process_time()
+                await asyncio.gather(*(one_client(n // concurrency) for _ in range(concurrency)))
                 return time.perf_counter() - started, time.process_time() - cpu
 
             await load(min(2000, requests))  # warm-up
@@ -128,8 +131,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the measured PUTs")
+    parser.add_argument(
+        "--concurrency", type=int, default=1, help="clients sending at once (their writes share commits)"
+    )
     args = parser.parse_args(argv)
-    asyncio.run(run(args.requests, args.profile))
+    asyncio.run(run(args.requests, args.profile, args.concurrency))
     return 0
 
 
