@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 
 from outbound_profiles.accounts import service as accounts
 from outbound_profiles.accounts.account import Account
@@ -110,7 +111,8 @@ def test_a_failing_request_rolls_back_alone(database: Database, path: Path, comm
 
     answers = together(database.write(group("before")), database.write(failing), database.write(group("after")))
 
-    assert answers[0] == "before" and answers[2] == "after"
+    assert answers[0] == "before"
+    assert answers[2] == "after"
     assert isinstance(answers[1], Boom)
     assert len(commits) == 1
     assert committed_counts(path) == (1, 2)
@@ -191,3 +193,40 @@ def test_a_view_cached_by_one_request_is_dropped_by_a_later_change_in_the_same_b
     assert [c.id for c in answers[0].connections] == [int(doomed.id)]
     shown = database.run_sync(lambda c: profiles.retrieve(c, account, profile_id), write=False)
     assert shown.connections == []
+
+
+def test_a_batch_left_open_by_a_stopped_event_loop_is_committed_by_the_next_one(database: Database, path: Path) -> None:
+    stopped = asyncio.new_event_loop()
+    orphan = stopped.create_task(database.write(group("orphan")))
+    stopped.call_soon(stopped.stop)  # the loop stops after the turn in which the write ran
+    stopped.run_forever()
+    assert not orphan.done()
+    assert committed_counts(path) == (1, 0)  # its COMMIT was left for a turn that never came
+    stopped.close()
+
+    assert together(database.write(group("next"))) == ["next"]
+    assert committed_counts(path) == (1, 2)
+
+
+def test_a_failing_savepoint_statement_fails_the_whole_batch(
+    database: Database, path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_call = group_commit.driver_call
+    releases: list[int] = []
+
+    def release_fails_once(driver: Any, sql: str) -> None:
+        if sql.startswith("RELEASE"):
+            releases.append(1)
+            if len(releases) == 2:
+                raise DBAPIError.instance(sql, None, sqlite3.OperationalError("disk I/O error"), sqlite3.Error)
+        real_call(driver, sql)
+
+    monkeypatch.setattr("outbound_profiles.db.database.driver_call", release_fails_once)
+    answers = together(*(database.write(group(f"g{n}")) for n in range(3)))
+
+    # What the batch held is unknown once a savepoint statement failed: nothing of it is kept (the
+    # first request's work included); the request after it starts a batch of its own.
+    assert ["disk I/O error" in str(answer) for answer in answers[:2]] == [True, True], answers
+    assert answers[2] == "g2"
+    with sqlite3.connect(path) as other:
+        assert other.execute("SELECT name FROM billing_groups").fetchall() == [("g2",)]

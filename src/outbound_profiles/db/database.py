@@ -87,7 +87,11 @@ class Database:
 
     async def _batched(self, work: Callable[[Connection], T]) -> T:
         """SQLite: `work` in a savepoint of the loop turn's batch, answered after the batch's COMMIT."""
-        batch = self._batch or self._open_batch()
+        batch = self._batch
+        if batch is not None and batch.committed.get_loop() is not asyncio.get_running_loop():
+            self.commit_batch()  # left open by an event loop that stopped before its COMMIT
+            batch = None
+        batch = batch or self._open_batch()
         try:
             result = self._run_in_savepoint(batch, work)
         finally:
@@ -107,28 +111,30 @@ class Database:
         connection = self._connection()
         driver = driver_of(connection)
         for attempt in range(1, ATTEMPTS + 1):
+            self._savepoint(driver, "SAVEPOINT request")
             try:
-                driver_call(driver, "SAVEPOINT request")
-                try:
-                    result = work(connection)
-                except BaseException:
-                    _rolled_back(connection)
-                    driver_call(driver, "ROLLBACK TO request")
-                    driver_call(driver, "RELEASE request")
-                    raise
-                driver_call(driver, "RELEASE request")
-            except DBAPIError as error:
-                if connection.invalidated or not driver.in_transaction:
-                    self._fail_batch(error)  # the batch's transaction is gone with it
-                    raise
-                if attempt == ATTEMPTS or not _worth_retrying(error):
-                    raise
-                continue
+                result = work(connection)
+            except BaseException as error:
+                _rolled_back(connection)
+                self._savepoint(driver, "ROLLBACK TO request")
+                self._savepoint(driver, "RELEASE request")
+                if isinstance(error, DBAPIError) and attempt < ATTEMPTS and _worth_retrying(error):
+                    continue
+                raise
+            self._savepoint(driver, "RELEASE request")
             # Should the batch fail as a whole, every cache is cleared (`_fail_batch`).
             connection.info.pop(_ON_ROLLBACK, None)
             batch.size += 1
             return result
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _savepoint(self, driver: Any, sql: str) -> None:
+        """A savepoint statement; if one fails, what the batch holds is unknown: it fails whole."""
+        try:
+            driver_call(driver, sql)
+        except DBAPIError as error:
+            self._fail_batch(error)
+            raise
 
     def commit_batch(self) -> None:
         """Commit the open batch, if any, and let its requests answer."""
@@ -143,7 +149,8 @@ class Database:
             self._fail_batch(error)
             return
         self._batch = None
-        batch.committed.set_result(None)
+        if not batch.committed.get_loop().is_closed():  # else no request is left to answer
+            batch.committed.set_result(None)
 
     def _fail_batch(self, error: BaseException) -> None:
         """The batch's transaction failed as a whole: roll it back and fail all its requests."""
@@ -162,7 +169,8 @@ class Database:
         # What the caches took in during the batch (reads, `load`) was never committed.
         for cache in self._caches.values():
             cache.clear()
-        batch.committed.set_exception(error)
+        if not batch.committed.get_loop().is_closed():
+            batch.committed.set_exception(error)
 
     def _pool_limiter(self) -> anyio.CapacityLimiter:
         """As many threads at once as the pool has connections. One limiter per event loop: a limiter
