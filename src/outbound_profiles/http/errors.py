@@ -13,6 +13,7 @@ from outbound_profiles.errors import ApiError, ErrorCode, NotFound, PayloadTooLa
 from outbound_profiles.http.schemas import ErrorEnvelope, ErrorObject, ErrorSource
 
 logger = logging.getLogger("outbound_profiles.errors")
+UNEXPECTED = (Problem(ErrorCode.UNEXPECTED, "An unexpected error occurred."),)
 _STATUS_CODES = {
     400: ErrorCode.BAD_REQUEST,
     405: ErrorCode.METHOD_NOT_ALLOWED,
@@ -71,8 +72,12 @@ def handle_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Resp
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorEnvelope]:
-    logger.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(500, (Problem(ErrorCode.UNEXPECTED, "An unexpected error occurred."),))
+    log_unexpected(request.method, request.url.path, exc)
+    return error_response(500, UNEXPECTED)
+
+
+def log_unexpected(method: str, path: str, exc: BaseException) -> None:
+    logger.exception("unexpected error on %s %s", method, path, exc_info=exc)
 
 
 EXCEPTION_HANDLERS: Any = {

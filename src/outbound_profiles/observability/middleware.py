@@ -28,8 +28,7 @@ import msgspec
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from outbound_profiles.errors import ErrorCode, Problem
-from outbound_profiles.http.errors import envelope
+from outbound_profiles.http.errors import UNEXPECTED, envelope
 from outbound_profiles.observability.logs import ACCESS_LOGGER, REQUEST_ID
 from outbound_profiles.observability.metrics import UNMATCHED, Metrics
 
@@ -40,7 +39,7 @@ _UUID4_CLEAR = ~((0xF << 76) | (0x3 << 62))
 _UUID4_SET = (0x4 << 76) | (0x2 << 62)
 # A request whose client went away before any response (or that was cancelled at shutdown).
 CLIENT_CLOSED: Final = 499
-_UNEXPECTED_BODY = msgspec.json.encode(envelope((Problem(ErrorCode.UNEXPECTED, "An unexpected error occurred."),)))
+_UNEXPECTED_BODY = msgspec.json.encode(envelope(UNEXPECTED))
 _errors = logging.getLogger("outbound_profiles.errors")
 
 

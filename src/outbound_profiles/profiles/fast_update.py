@@ -6,10 +6,13 @@ plain update is answered here, beside it: the same credentials check, the same
 `service.update` in the same one transaction, the same rendering and ETag, and the bytes
 Litestar would send (a test compares the two answer for answer).
 
-Only the plain, successful case is answered here. A request with a query string or `If-Match`,
-an unusual path, a body over the limit, or any error at all is passed on whole to Litestar,
-which answers it as for any other route: a failed update changed nothing (its transaction
-rolled back), so running it again there gives the contract's error with no second effect.
+Only the plain case is answered here. A request with a query string or `If-Match`, an unusual
+path, or a body over the limit is passed on whole to Litestar, and so is one the service refuses
+(any `ApiError`: bad credentials, a bad body, a broken rule, an unknown profile), which Litestar
+answers as for any other route. A refusal is raised before anything is written and its
+transaction is rolled back, so running the update again there gives the contract's error with no
+second effect. Any other failure is not run again (a failed COMMIT's outcome may be unknown): it is
+answered here with the 500 Litestar would give.
 """
 
 from __future__ import annotations
@@ -24,9 +27,11 @@ from sqlalchemy import Connection
 from outbound_profiles.accounts.account import Account
 from outbound_profiles.config import MAX_BODY_BYTES
 from outbound_profiles.db.database import Database
+from outbound_profiles.errors import ApiError
 from outbound_profiles.http.asgi import BufferedBody, RawHeaders
 from outbound_profiles.http.body import decode_object
 from outbound_profiles.http.credentials import run_authenticated
+from outbound_profiles.http.errors import UNEXPECTED, envelope, log_unexpected
 from outbound_profiles.profiles import service
 from outbound_profiles.profiles.render import render
 from outbound_profiles.profiles.schemas import ProfileOut
@@ -36,6 +41,7 @@ PREFIX: Final = "/termination/endpoints/"
 PATH_TEMPLATE: Final = "/termination/endpoints/{profile_id}"
 _METHODS: Final = frozenset({"PUT", "PATCH"})
 _encoder = msgspec.json.Encoder()
+_UNEXPECTED_BODY = _encoder.encode(envelope(UNEXPECTED))
 
 
 class FastUpdate:
@@ -47,13 +53,14 @@ class FastUpdate:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         profile_id = _plain_update(scope)
-        if profile_id is None:
+        if profile_id is None or scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
+        method = scope["method"]
         headers = RawHeaders(scope["headers"])
         body = BufferedBody(receive)
         shown = None
-        if "if-match" not in headers and await body.read(MAX_BODY_BYTES) is not None:
+        if _plain_headers(headers) and await body.read(MAX_BODY_BYTES) is not None:
             raw = body.body
 
             def work(connection: Connection, account: Account) -> tuple[ProfileOut, str]:
@@ -62,25 +69,43 @@ class FastUpdate:
 
             try:
                 shown = await run_authenticated(self.database, headers, work, write=True)
-            except Exception:  # every failure is Litestar's to answer (see the module doc)
-                shown = None
+            except ApiError:
+                shown = None  # refused, nothing written: Litestar answers it (see the module doc)
+            except Exception as error:  # as Litestar's last-resort handler does
+                scope["path_template"] = PATH_TEMPLATE
+                log_unexpected(method, scope["path"], error)
+                await _answer(send, 500, [], _UNEXPECTED_BODY)
+                return
         if shown is None:
             await self.app(scope, body.replay, send)
             return
         scope["path_template"] = PATH_TEMPLATE
-        content = _encoder.encode(shown[0])
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"etag", shown[1].encode("ascii")),
-                    (b"content-length", str(len(content)).encode("ascii")),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": content, "more_body": False})
+        await _answer(send, 200, [(b"etag", shown[1].encode("ascii"))], _encoder.encode(shown[0]))
+
+
+async def _answer(send: Send, status: int, headers: list[tuple[bytes, bytes]], content: bytes) -> None:
+    """A JSON answer with the headers Litestar sends, in its order: the response's own, then the
+    media type and length."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                *headers,
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(content)).encode("ascii")),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": content, "more_body": False})
+
+
+def _plain_headers(headers: RawHeaders) -> bool:
+    """No If-Match, and no Content-Length that Litestar would refuse without reading the body."""
+    if "if-match" in headers:
+        return False
+    length = headers.get("content-length")
+    return length is None or (length.isdigit() and int(length) <= MAX_BODY_BYTES)
 
 
 def _plain_update(scope: Scope) -> str | None:
