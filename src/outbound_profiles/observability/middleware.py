@@ -19,8 +19,8 @@ envelope if no response had started.
 from __future__ import annotations
 
 import logging
-import os
 import re
+from random import getrandbits
 from time import perf_counter
 from typing import Any, Final
 
@@ -44,8 +44,10 @@ _errors = logging.getLogger("outbound_profiles.errors")
 
 
 def new_request_id() -> str:
-    """A random (version 4) UUID in hex: what `uuid.uuid4().hex` gives, in half its time."""
-    return "%032x" % (int.from_bytes(os.urandom(16)) & _UUID4_CLEAR | _UUID4_SET)
+    """A random (version 4) UUID in hex, as `uuid.uuid4().hex` gives, without a system call per id.
+    A request id must be unique, not unguessable: Python's generator is seeded from the OS at start
+    and again in every forked child."""
+    return "%032x" % (getrandbits(128) & _UUID4_CLEAR | _UUID4_SET)
 
 
 def request_id_of(headers: Any) -> bytes | None:
