@@ -230,3 +230,18 @@ def test_a_failing_savepoint_statement_fails_the_whole_batch(
     assert answers[2] == "g2"
     with sqlite3.connect(path) as other:
         assert other.execute("SELECT name FROM billing_groups").fetchall() == [("g2",)]
+
+
+def test_a_batch_whose_connection_is_lost_commits_nothing_and_the_next_batch_reconnects(
+    database: Database, path: Path
+) -> None:
+    def loses_the_connection(connection: Connection) -> None:
+        add_group_on_driver(connection, 1, "lost")
+        connection.invalidate()  # as after a disconnect: the driver connection is closed
+
+    answers = together(database.write(group("first")), database.write(loses_the_connection))
+
+    assert all(isinstance(answer, DBAPIError) for answer in answers), answers
+    assert committed_counts(path) == (1, 0)
+    assert together(database.write(group("next"))) == ["next"]
+    assert committed_counts(path) == (1, 1)

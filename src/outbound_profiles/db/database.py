@@ -103,12 +103,16 @@ class Database:
         connection = self._connection()
         driver = driver_of(connection)
         self._begin(driver, write=True)
-        batch = self._batch = Batch(asyncio.get_running_loop())
+        batch = self._batch = Batch(asyncio.get_running_loop(), connection)
         asyncio.get_running_loop().call_soon(self.commit_batch)
         return batch
 
     def _run_in_savepoint(self, batch: Batch, work: Callable[[Connection], T]) -> T:
-        connection = self._connection()
+        connection = batch.connection
+        if batch.lost():
+            error = DBAPIError("SAVEPOINT", None, Exception("the batch's connection was lost"))
+            self._fail_batch(error)
+            raise error
         driver = driver_of(connection)
         for attempt in range(1, ATTEMPTS + 1):
             self._savepoint(driver, "SAVEPOINT request")
@@ -141,10 +145,11 @@ class Database:
         batch = self._batch
         if batch is None:
             return
-        connection = self._connection()
-        driver = driver_of(connection)
+        if batch.lost():
+            self._fail_batch(DBAPIError("COMMIT", None, Exception("the batch's connection was lost")))
+            return
         try:
-            end(connection, driver, commit=True)
+            end(batch.connection, driver_of(batch.connection), commit=True)
         except BaseException as error:
             self._fail_batch(error)
             return
@@ -157,14 +162,13 @@ class Database:
         batch, self._batch = self._batch, None
         if batch is None:
             return
-        connection = self._inline
-        if connection is not None and not connection.closed and not connection.invalidated:
-            driver = driver_of(connection)
+        connection = batch.connection
+        if not batch.lost():
             try:
-                end(connection, driver, commit=False)
+                end(connection, driver_of(connection), commit=False)
             except Exception:  # the connection is dropped below; the first error is the one to report
                 connection.invalidate()
-        if connection is not None and connection.invalidated:
+        if connection.invalidated and self._inline is connection:
             self._inline = None
         # What the caches took in during the batch (reads, `load`) was never committed.
         for cache in self._caches.values():

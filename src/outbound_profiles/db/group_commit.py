@@ -30,11 +30,16 @@ T = TypeVar("T")
 class Batch:
     """The open batch: the requests that joined it wait on `committed`."""
 
-    __slots__ = ("committed", "size")
+    __slots__ = ("committed", "connection", "size")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, connection: Connection) -> None:
         self.committed: asyncio.Future[None] = loop.create_future()
+        self.connection = connection  # the one its transaction is on
         self.size = 0  # requests that joined it
+
+    def lost(self) -> bool:
+        """Its connection was closed or invalidated: its transaction is gone."""
+        return self.connection.closed or self.connection.invalidated
 
 
 def driver_of(connection: Connection) -> Any:
