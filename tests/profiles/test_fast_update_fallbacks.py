@@ -147,6 +147,23 @@ def test_an_update_with_a_stale_if_match_is_refused_by_litestar(
     assert twice.after == twice.before
 
 
+def test_an_if_match_header_named_in_capitals_is_seen_by_the_fast_path(
+    client: TestClient[Any], tenant: Tenant, endpoints: Endpoints, world: World, twice: Twice, paths: Paths
+) -> None:
+    """ASGI servers lowercase header names; one that did not must not get an unconditional update."""
+    stale = endpoints.get(world.id).headers["etag"]
+    endpoints.updated(world.id, {"name": "moved on"})
+    asgi = Asgi(client)
+    headers = [*bearer(tenant), (b"If-Match", stale.encode())]
+
+    litestar, given_up = twice(lambda: asgi("PUT", world.path, body_messages(b'{"name": "x"}'), headers))
+
+    assert paths.taken() == LITESTAR
+    assert given_up[0] == 412
+    assert given_up == litestar
+    assert twice.after == twice.before
+
+
 def test_an_update_with_the_current_if_match_is_made_by_litestar(
     endpoints: Endpoints, world: World, twice: Twice, paths: Paths
 ) -> None:
@@ -271,7 +288,7 @@ def test_a_content_length_over_the_limit_is_refused_by_litestar_unread(
     assert twice.after == twice.before
 
 
-@pytest.mark.parametrize("length", [b"abc", b"-1", b"1e3"])
+@pytest.mark.parametrize("length", [b"abc", b"-1", b"1e3", b"\xb2"])
 def test_a_content_length_that_is_not_a_length_is_left_to_litestar(
     client: TestClient[Any], tenant: Tenant, world: World, twice: Twice, paths: Paths, length: bytes
 ) -> None:

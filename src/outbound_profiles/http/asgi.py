@@ -11,14 +11,15 @@ from litestar.types import Receive, ReceiveMessage
 
 class RawHeaders:
     """A request's headers by lowercase name, the first of repeated ones winning (as Litestar's
-    `Headers.get` does). ASGI servers give names in lowercase already."""
+    `Headers.get` does). Names are lowercased here too: ASGI asks servers to, but a server or
+    middleware that did not must not make a header such as If-Match go unseen."""
 
     __slots__ = ("_values",)
 
     def __init__(self, headers: Iterable[tuple[bytes, bytes]]) -> None:
         values: dict[bytes, bytes] = {}
         for name, value in headers:
-            values.setdefault(name, value)
+            values.setdefault(name.lower(), value)
         self._values = values
 
     def get(self, name: str) -> str | None:

@@ -9,9 +9,9 @@ Litestar would send (a test compares the two answer for answer).
 Only the plain case is answered here. A request with a query string or `If-Match`, an unusual
 path, or a body over the limit is passed on whole to Litestar, and so is one the service refuses
 (any `ApiError`: bad credentials, a bad body, a broken rule, an unknown profile), which Litestar
-answers as for any other route. A refusal is raised before anything is written and its
-transaction is rolled back, so running the update again there gives the contract's error with no
-second effect. Any other failure is not run again (a failed COMMIT's outcome may be unknown): it is
+answers as for any other route. Everything a refused request wrote is rolled back with it (its
+savepoint or its transaction), so running the update again there gives the contract's error with
+no second effect. Any other failure is not run again (a failed COMMIT's outcome may be unknown): it is
 answered here with the 500 Litestar would give.
 """
 
@@ -70,7 +70,7 @@ class FastUpdate:
             try:
                 shown = await run_authenticated(self.database, headers, work, write=True)
             except ApiError:
-                shown = None  # refused, nothing written: Litestar answers it (see the module doc)
+                shown = None  # refused, and rolled back: Litestar answers it (see the module doc)
             except Exception as error:  # as Litestar's last-resort handler does
                 scope["path_template"] = PATH_TEMPLATE
                 log_unexpected(method, scope["path"], error)
@@ -105,7 +105,7 @@ def _plain_headers(headers: RawHeaders) -> bool:
     if "if-match" in headers:
         return False
     length = headers.get("content-length")
-    return length is None or (length.isdigit() and int(length) <= MAX_BODY_BYTES)
+    return length is None or (length.isascii() and length.isdigit() and int(length) <= MAX_BODY_BYTES)
 
 
 def _plain_update(scope: Scope) -> str | None:
