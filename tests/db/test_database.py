@@ -20,6 +20,7 @@ from litestar.testing import TestClient
 from sqlalchemy import Connection, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from outbound_profiles.accounts import service as accounts
 from outbound_profiles.config import Settings
 from outbound_profiles.db import engine as engine_module
 from outbound_profiles.db.database import ATTEMPTS, Database, on_rollback
@@ -262,3 +263,32 @@ def test_a_pooled_connection_that_died_while_idle_is_replaced_before_use(
     finally:
         killer.dispose()
         database.dispose()
+
+
+def test_after_a_reconnect_another_process_s_writes_are_not_hidden_by_the_cache(tmp_path: Path) -> None:
+    """PRAGMA data_version compares only within one connection, so a new connection must start by
+    clearing the caches: its first reading could equal the last one of the connection it replaced."""
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    here, other = (Database(build_engine(Settings(database_url=url))) for _ in range(2))
+    try:
+        upgrade(here.engine)
+        credentials = here.run_sync(lambda c: accounts.create_user(c, "reconnect@example.com"), write=True)
+        account = here.run_sync(lambda c: accounts.authenticate(c, credentials.token, None), write=False)
+        assert account is not None
+        profile_id = str(
+            here.run_sync(
+                lambda c: profiles_service.create(c, account, {"name": "old", "connection_ids": []}), write=True
+            ).profile.id
+        )
+        here.run_sync(lambda c: profiles_service.retrieve(c, account, profile_id), write=False)  # cached here
+
+        inline = here._inline
+        assert inline is not None
+        inline.invalidate()  # lost, as after a disconnect; the next request opens a new one
+        other.run_sync(lambda c: profiles_service.update(c, account, profile_id, {"name": "new"}), write=True)
+
+        shown = here.run_sync(lambda c: profiles_service.retrieve(c, account, profile_id), write=False)
+        assert shown.profile.name == "new"
+    finally:
+        here.dispose()
+        other.dispose()

@@ -220,6 +220,9 @@ class Database:
         if connection is None or connection.closed or connection.invalidated:
             connection = self._inline = self.engine.connect()
             connection.info[_DATABASE] = self
+            # PRAGMA data_version compares only within one connection: the first transaction on the
+            # new one must clear the caches, as on the first connection.
+            self._data_version = None
         return connection
 
     def _run_inline(self, work: Callable[[Connection], T], *, write: bool) -> T:

@@ -4,9 +4,10 @@ A SQLite COMMIT costs more than a profile update's own statements (the WAL frame
 it touched are written out, one system call each), and a process's requests run one after
 another on its one connection anyway (see `db/database.py`). So a request's work does not get a
 transaction of its own: it runs inside a SAVEPOINT of the batch's transaction, which the first
-write of a loop turn begins (BEGIN IMMEDIATE) and a callback at the start of the next turn
-commits. Each request waits for that COMMIT before it answers, so nothing is acknowledged before
-it is durable, and a request that fails rolls back to its savepoint alone.
+write of a loop turn begins (BEGIN IMMEDIATE) and a callback it queues then commits (after the
+callbacks already queued, so the requests that start in the same turn join it). Each request waits
+for that COMMIT before it answers, so nothing is acknowledged before it is durable, and a request
+that fails rolls back to its savepoint alone.
 
 - A read that starts while a batch is open joins it (it may see what the batch wrote) and waits
   for the same COMMIT, so no answer shows state that could still be rolled back.
