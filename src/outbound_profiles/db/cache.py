@@ -8,7 +8,7 @@ cache before the next transaction that sees it change. On PostgreSQL the caches 
 An entry is the state as this process's transactions left it. While the requests of one commit
 are running (`db/group_commit.py`) that state is not committed yet, but no answer that could have
 read it is sent before the commit, and a commit that fails clears every cache. A request whose
-own work rolls back takes its entries out again (`Database.on_rollback`).
+own work rolls back takes its entries out again (`db.database.on_rollback`).
 """
 
 from __future__ import annotations
