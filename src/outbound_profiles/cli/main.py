@@ -99,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 # On SIGTERM uvicorn stops accepting connections and lets the requests in flight finish, for at most
 # this long (then it cancels them); a supervisor's own deadline (Kubernetes: 30 s) should be longer.
 SHUTDOWN_TIMEOUT_S = 20
-APP = "outbound_profiles.app:create_app"
+APP = "outbound_profiles.app:create_served_app"
 
 
 def _exit_cleanly(_signal: int, _frame: FrameType | None) -> None:
