@@ -128,7 +128,6 @@ class Database:
             self._savepoint(driver, "RELEASE request")
             # Should the batch fail as a whole, every cache is cleared (`_fail_batch`).
             connection.info.pop(_ON_ROLLBACK, None)
-            batch.size += 1
             return result
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -31,12 +31,11 @@ T = TypeVar("T")
 class Batch:
     """The open batch: the requests that joined it wait on `committed`."""
 
-    __slots__ = ("committed", "connection", "size")
+    __slots__ = ("committed", "connection")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, connection: Connection) -> None:
         self.committed: asyncio.Future[None] = loop.create_future()
         self.connection = connection  # the one its transaction is on
-        self.size = 0  # requests that joined it
 
     def lost(self) -> bool:
         """Its connection was closed or invalidated: its transaction is gone."""
