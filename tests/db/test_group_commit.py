@@ -190,9 +190,9 @@ def test_a_view_cached_by_one_request_is_dropped_by_a_later_change_in_the_same_b
         run_as(database, account, lambda c, a: connections.delete(c, a, doomed.id)),
     )
 
-    assert [c.id for c in answers[0].connections] == [int(doomed.id)]
+    assert answers[0].connection_ids == (int(doomed.id),)
     shown = database.run_sync(lambda c: profiles.retrieve(c, account, profile_id), write=False)
-    assert shown.connections == []
+    assert shown.connection_ids == ()
 
 
 def test_a_batch_left_open_by_a_stopped_event_loop_is_committed_by_the_next_one(database: Database, path: Path) -> None:

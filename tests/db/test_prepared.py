@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, update
 
 from outbound_profiles.accounts.account import Account
 from outbound_profiles.db.database import Database
@@ -51,11 +51,10 @@ def test_an_update_run_on_the_driver_stores_what_sqlalchemy_stores(database: Dat
         for profile_id, through_sqlalchemy in ((10, False), (20, True)):
             row = to_row(new_profile(profile_id, account, _CHANGED, _CREATED)) | {"updated_at": later, "version": 2}
             if through_sqlalchemy:
-                parameters = {"key_user_id": 1, "key_id": profile_id}
-                parameters |= {k: v for k, v in row.items() if k not in ("id", "user_id", "created_at")}
-                connection.execute(repository._SAVE.statement, parameters)
+                values = {k: v for k, v in row.items() if k in repository.WRITABLE}
+                connection.execute(update(outbound_profiles).where(outbound_profiles.c.id == profile_id).values(values))
             else:
-                repository.save(connection, row)
+                repository.save(connection, row, repository.WRITABLE)
         return raw_rows(connection)
 
     rows = database.run_sync(work, write=True)

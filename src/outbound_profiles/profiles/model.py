@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -117,3 +118,20 @@ def to_row(profile: Profile) -> dict[str, Any]:
     values["calling_window_end_time"] = None if window is None else window.end_time
     values["calling_window_calls_per_cld"] = None if window is None else window.calls_per_cld
     return values
+
+
+# The columns a field is stored in, where they are not the one of its own name (see `to_row`).
+_COLUMNS: dict[str, tuple[str, ...]] = {
+    "daily_spend_limit": ("daily_spend_limit_cents",),
+    "calling_window": ("calling_window_start_time", "calling_window_end_time", "calling_window_calls_per_cld"),
+}
+
+
+def changed_columns(before: Profile, after: Profile, fields: Iterable[str]) -> list[str]:
+    """The columns of the fields among `fields` whose value differs between the two profiles."""
+    return [
+        column
+        for name in fields
+        if getattr(before, name) != getattr(after, name)
+        for column in _COLUMNS.get(name, (name,))
+    ]

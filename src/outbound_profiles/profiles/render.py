@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any, cast
 
 from outbound_profiles.domain import countries
 from outbound_profiles.domain.timestamps import iso8601
 from outbound_profiles.profiles.model import Profile
-from outbound_profiles.profiles.schemas import AttachedConnection, ProfileOut
+from outbound_profiles.profiles.schemas import ProfileOut
+from outbound_profiles.profiles.views import Attached
 
 
-def render(profile: Profile, attached: Sequence[Any], fmt: str | None = None) -> ProfileOut:
+def render(profile: Profile, attached: Attached, fmt: str | None = None) -> ProfileOut:
     shown = cast(countries.DestinationFormat, fmt or profile.whitelisted_destination_format)
-    views = [AttachedConnection(id=str(c.id), connection_name=c.connection_name, active=c.active) for c in attached]
+    views = list(attached.shown)
     return ProfileOut(
         id=str(profile.id),
         user_id=str(profile.user_id),

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Collection, Sequence
+from typing import Any, Final
 
 from sqlalchemy import ColumnElement, Connection, bindparam, delete, func, select, update
 
@@ -23,8 +23,11 @@ SORTABLE = {
 _THIS = (profiles.c.user_id == bindparam("key_user_id"), profiles.c.id == bindparam("key_id"))
 _GET = select(profiles).where(*_THIS)
 _GET_FOR_UPDATE = _GET.with_for_update()
-_WRITABLE = [c.name for c in profiles.c if c.name not in ("id", "user_id", "created_at")]
-_SAVE = Prepared(update(profiles).where(*_THIS).values({name: bindparam(name) for name in _WRITABLE}))
+WRITABLE: Final = frozenset(c.name for c in profiles.c if c.name not in ("id", "user_id", "created_at"))
+# One UPDATE per set of columns written, built on first use; past this many sets (clients that
+# change ever new combinations of fields), a save writes every writable column.
+_MAX_SAVE_STATEMENTS = 512
+_saves: dict[frozenset[str], Prepared] = {}
 _INSERT = profiles.insert()
 _REMOVE = delete(profiles).where(*_THIS)
 
@@ -79,12 +82,28 @@ def insert(connection: Connection, row: dict[str, Any]) -> None:
     connection.execute(_INSERT, row)
 
 
-def save(connection: Connection, row: dict[str, Any]) -> None:
-    """Write every writable column of a whole row (one statement shape, compiled once)."""
-    # Only the writable columns: another column's name among the parameters would join the SET clause.
-    _SAVE.execute(
-        connection, {"key_user_id": row["user_id"], "key_id": row["id"], **{name: row[name] for name in _WRITABLE}}
-    )
+def save(connection: Connection, row: dict[str, Any], columns: Collection[str]) -> None:
+    """Write the named columns of a whole row.
+
+    Only what changed: each column written costs its bind processing (JSON, timestamps) and, for an
+    indexed column, an index update, whether or not its value is new."""
+    written = frozenset(columns)
+    statement = _saves.get(written)
+    if statement is None:
+        if len(_saves) >= _MAX_SAVE_STATEMENTS:
+            written = WRITABLE
+        statement = _save_statement(written)
+    statement.execute(connection, {"key_user_id": row["user_id"], "key_id": row["id"], **{c: row[c] for c in written}})
+
+
+def _save_statement(columns: frozenset[str]) -> Prepared:
+    if not columns <= WRITABLE:
+        raise ValueError(f"not writable: {sorted(columns - WRITABLE)}")
+    statement = _saves.get(columns)
+    if statement is None:
+        values: dict[str, Any] = {name: bindparam(name) for name in sorted(columns)}
+        statement = _saves.setdefault(columns, Prepared(update(profiles).where(*_THIS).values(values)))
+    return statement
 
 
 def remove(connection: Connection, user_id: int, profile_id: int) -> None:

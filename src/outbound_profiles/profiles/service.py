@@ -22,12 +22,13 @@ from outbound_profiles.http.body import convert_fields
 from outbound_profiles.http.conditional import Condition
 from outbound_profiles.http.query import SortKey
 from outbound_profiles.profiles import repository, rules, views
-from outbound_profiles.profiles.model import Profile, from_row, new_profile, to_row
+from outbound_profiles.profiles.model import Profile, changed_columns, from_row, new_profile, to_row
 from outbound_profiles.profiles.normalize import Changes, normalize
 from outbound_profiles.profiles.schemas import READ_ONLY_FIELDS, ConnectionIds, ProfileCreate, ProfileUpdate
-from outbound_profiles.profiles.views import ProfileView
+from outbound_profiles.profiles.views import Attached, ProfileView
 
 Wanted = tuple[str, int]  # (pointer into the body, connection id)
+_EVERY_SAVE = ("version", "updated_at")  # what changes whenever a profile is saved
 
 
 def create(
@@ -76,7 +77,7 @@ def update(
     _check_billing_group(connection, account, current.profile.billing_group_id, changes, problems)
     wanted = _check_connections(connection, account, merged.id, current.connection_ids, changes, problems)
     problems.raise_if_any()
-    relinked = changes.connection_ids is not None and [i for _, i in wanted] != current.connection_ids
+    relinked = changes.connection_ids is not None and tuple(i for _, i in wanted) != current.connection_ids
     if relinked:
         connections.detach(connection, account.id, merged.id, keep=[i for _, i in wanted])
         _attach(connection, account, merged.id, wanted, start=0)
@@ -84,7 +85,8 @@ def update(
         return current
     # `connections` is part of the profile: changing it is a change of the profile too.
     merged = msgspec.structs.replace(merged, version=merged.version + 1, updated_at=now())
-    repository.save(connection, to_row(merged))
+    written = changed_columns(current.profile, merged, [*changes.fields, *_EVERY_SAVE])
+    repository.save(connection, to_row(merged), written)
     view = views.with_connections(connection, merged) if relinked else ProfileView(merged, current.connections)
     return views.remember(connection, view)
 
@@ -94,7 +96,7 @@ def delete(
 ) -> ProfileView:
     view = views.load(connection, account, profile_id, for_update=True).require(if_match)
     if view.connections:
-        ids = ", ".join(str(c.id) for c in view.connections)
+        ids = ", ".join(str(i) for i in view.connection_ids)
         raise ResourceInUse(f"The outbound profile still has connections attached ({ids}); detach them first.")
     repository.remove(connection, account.id, view.profile.id)
     views.forget(connection, view.profile.id)
@@ -157,7 +159,7 @@ def list_page(
     by_profile: dict[int, list[Any]] = {p.id: [] for p in profiles}
     for attached in connections.attached_to(connection, list(by_profile)):
         by_profile[attached.outbound_profile_id].append(attached)
-    return [ProfileView(p, by_profile[p.id]) for p in profiles], total
+    return [ProfileView(p, Attached.of(by_profile[p.id])) for p in profiles], total
 
 
 def _action(
@@ -172,7 +174,7 @@ def _action(
 def _touch(connection: Connection, profile: Profile) -> ProfileView:
     """Save the profile with a new version and updated_at (its connections changed)."""
     touched = msgspec.structs.replace(profile, version=profile.version + 1, updated_at=now())
-    repository.save(connection, to_row(touched))
+    repository.save(connection, to_row(touched), _EVERY_SAVE)
     return views.remember(connection, views.with_connections(connection, touched))
 
 

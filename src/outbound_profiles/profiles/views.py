@@ -9,7 +9,7 @@ connections in this process, and the whole cache is cleared when another process
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,27 +24,50 @@ from outbound_profiles.errors import NotFound
 from outbound_profiles.http.conditional import Condition
 from outbound_profiles.profiles import repository
 from outbound_profiles.profiles.model import Profile, from_row
+from outbound_profiles.profiles.schemas import AttachedConnection
+
+
+@dataclass(frozen=True, slots=True)
+class Attached:
+    """A profile's attached connections in the order they were attached, read once per load and
+    shared by every answer and update that leaves them as they are."""
+
+    ids: tuple[int, ...]
+    shown: tuple[AttachedConnection, ...]  # as the API shows them
+    tag: bytes  # what the ETag covers of them
+
+    @classmethod
+    def of(cls, rows: Iterable[Any]) -> Attached:
+        """From connection rows (id, connection_name, active)."""
+        ids: list[int] = []
+        shown: list[AttachedConnection] = []
+        tag = ""
+        for row in rows:
+            ids.append(row.id)
+            shown.append(AttachedConnection(id=str(row.id), connection_name=row.connection_name, active=row.active))
+            tag += f"|{row.id}:{row.active}:{row.connection_name}"
+        return cls(tuple(ids), tuple(shown), tag.encode())
+
+    def __len__(self) -> int:
+        return len(self.ids)
 
 
 @dataclass(frozen=True, slots=True)
 class ProfileView:
     profile: Profile
-    connections: Sequence[Any]
+    connections: Attached
 
     @property
-    def connection_ids(self) -> list[int]:
-        return [c.id for c in self.connections]
+    def connection_ids(self) -> tuple[int, ...]:
+        return self.connections.ids
 
     @property
     def etag(self) -> str:
         """A strong ETag of what the API shows: the profile's version (bumped by every change of the
         profile, its connection list included) and the attached connections as shown, which can
         change on their own (a connection renamed or deleted). The same in every destination format."""
-        digest = hashlib.blake2b(digest_size=8)
-        digest.update(f"{self.profile.id}:{self.profile.version}".encode())
-        for c in self.connections:
-            digest.update(f"|{c.id}:{c.active}:{c.connection_name}".encode())
-        return f'"{digest.hexdigest()}"'
+        seen = f"{self.profile.id}:{self.profile.version}".encode() + self.connections.tag
+        return f'"{hashlib.blake2b(seen, digest_size=8).hexdigest()}"'
 
     def require(self, precondition: Condition | None) -> ProfileView:
         """This view, if the request's If-Match (if any) names it; a 412 otherwise."""
@@ -77,7 +100,7 @@ def load(connection: Connection, account: Account, profile_id: str, *, for_updat
 
 
 def with_connections(connection: Connection, profile: Profile) -> ProfileView:
-    return ProfileView(profile, connections.attached_to(connection, [profile.id]))
+    return ProfileView(profile, Attached.of(connections.attached_to(connection, [profile.id])))
 
 
 def remember(connection: Connection, view: ProfileView) -> ProfileView:
