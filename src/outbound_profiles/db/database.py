@@ -88,15 +88,15 @@ class Database:
     async def _batched(self, work: Callable[[Connection], T]) -> T:
         """SQLite: `work` in a savepoint of the loop turn's batch, answered after the batch's COMMIT."""
         batch = self._batch
-        if batch is not None and batch.committed.get_loop() is not asyncio.get_running_loop():
+        if batch is not None and batch.loop is not asyncio.get_running_loop():
             self.commit_batch()  # left open by an event loop that stopped before its COMMIT
             batch = None
         batch = batch or self._open_batch()
+        committed = batch.waiter()
         try:
             result = self._run_in_savepoint(batch, work)
         finally:
-            # Shielded: a request cancelled while it waits leaves the COMMIT to the others.
-            await asyncio.shield(batch.committed)
+            await committed
         return result
 
     def _open_batch(self) -> Batch:
@@ -153,8 +153,7 @@ class Database:
             self._fail_batch(error)
             return
         self._batch = None
-        if not batch.committed.get_loop().is_closed():  # else no request is left to answer
-            batch.committed.set_result(None)
+        batch.settle()
 
     def _fail_batch(self, error: BaseException) -> None:
         """The batch's transaction failed as a whole: roll it back and fail all its requests."""
@@ -172,8 +171,7 @@ class Database:
         # What the caches took in during the batch (reads, `load`) was never committed.
         for cache in self._caches.values():
             cache.clear()
-        if not batch.committed.get_loop().is_closed():
-            batch.committed.set_exception(error)
+        batch.settle(error)
 
     def _pool_limiter(self) -> anyio.CapacityLimiter:
         """As many threads at once as the pool has connections. One limiter per event loop: a limiter

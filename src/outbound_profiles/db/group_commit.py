@@ -29,13 +29,33 @@ T = TypeVar("T")
 
 
 class Batch:
-    """The open batch: the requests that joined it wait on `committed`."""
+    """The open batch: each request that joined it waits on a future of its own (`waiter`), which
+    the batch's end resolves. A request cancelled while it waits cancels only that future; the
+    COMMIT still runs for the others (and for the cancelled request's work, already done)."""
 
-    __slots__ = ("committed", "connection")
+    __slots__ = ("_waiters", "connection", "loop")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, connection: Connection) -> None:
-        self.committed: asyncio.Future[None] = loop.create_future()
+        self.loop = loop
         self.connection = connection  # the one its transaction is on
+        self._waiters: list[asyncio.Future[None]] = []
+
+    def waiter(self) -> asyncio.Future[None]:
+        waiter: asyncio.Future[None] = self.loop.create_future()
+        self._waiters.append(waiter)
+        return waiter
+
+    def settle(self, error: BaseException | None = None) -> None:
+        """Let the requests answer: committed (no `error`), or failed with `error`."""
+        if self.loop.is_closed():
+            return  # no request is left to answer
+        for waiter in self._waiters:
+            if waiter.done():
+                continue  # its request was cancelled
+            if error is None:
+                waiter.set_result(None)
+            else:
+                waiter.set_exception(error)
 
     def lost(self) -> bool:
         """Its connection was closed or invalidated: its transaction is gone."""
