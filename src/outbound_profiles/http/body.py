@@ -8,7 +8,6 @@ whole object; only a body that fails it is checked field by field, so that all p
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
 from functools import cache
 from typing import Any
 
@@ -52,14 +51,14 @@ def convert_fields(
     schema: type[msgspec.Struct],
     problems: Problems,
     *,
-    ignored: Collection[str] = (),
+    ignored: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """The fields of `data` converted to `schema`'s types; every problem goes to `problems`.
 
     Fields named in `ignored` (read-only fields a client may send back) are dropped. A field that
     fails is left out of the result, so later checks can skip what is already reported.
     """
-    given = {k: v for k, v in data.items() if k not in ignored} if ignored else data
+    given = data if ignored.isdisjoint(data) else {k: v for k, v in data.items() if k not in ignored}
     try:
         msgspec.convert(given, schema)
     except msgspec.ValidationError:

@@ -4,9 +4,10 @@ their value, amounts to Decimal, duplicates dropped. Problems carry the pointer 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, Final, cast
 
 import msgspec
 
@@ -38,41 +39,35 @@ def normalize(body: dict[str, Any], converted: dict[str, Any], problems: Problem
     changes = Changes(given=frozenset(body))
     values = changes.fields
     for name, value in converted.items():
-        if name == "connection_ids":
-            changes.connection_ids = _connection_ids(value)
-        elif name == "whitelisted_destinations":
-            continue  # read after the loop: it depends on the format
-        elif name == "tag_list":
-            values[name] = list(dict.fromkeys(value))
-        elif name == "call_recording_type":
-            values[name] = RECORDING_TYPE_ALIASES.get(value, value)
-        elif name == "call_recording_phone_numbers":
-            values[name] = _phone_numbers(value, problems)
-        elif name == "max_destination_rate":
-            values[name] = None if value is None else _rate(value)
-        elif name == "calling_window":
-            values[name] = None if value is None else _calling_window(value, problems)
-        elif name == "daily_spend_limit":
-            if value is None:
-                values[name] = None
-            elif (amount := parse_usd_amount(value)) is not None:
-                values[name] = amount
-            else:
-                # The schema's pattern lets a trailing newline through (`$`); the amount parser does not.
-                problems.add("/daily_spend_limit", f"{value!r} is not a USD amount with at most 2 decimals.")
-        else:
+        canonical = _CANONICAL.get(name)
+        if canonical is not None and value is not None:  # null clears a field: nothing to make canonical
+            value = canonical(value, problems)
+        if value is not _REPORTED:
             values[name] = value
-    if "whitelisted_destinations" in converted:
+    if "connection_ids" in values:
+        changes.connection_ids = values.pop("connection_ids")
+    if "whitelisted_destinations" in values:
+        raw = values.pop("whitelisted_destinations")  # read last: it depends on the format
         explicit = converted.get("whitelisted_destination_format")
         if "whitelisted_destination_format" in body and explicit is None:
             return changes  # the format itself is wrong (already reported): the codes cannot be read
-        destinations, pointers = _destinations(converted["whitelisted_destinations"], explicit, problems)
+        destinations, pointers = _destinations(raw, explicit, problems)
         values["whitelisted_destinations"] = destinations
         changes.destination_pointers = pointers
     return changes
 
 
+def _spend_limit(value: str, problems: Problems) -> Decimal | object:
+    amount = parse_usd_amount(value)
+    if amount is None:
+        # The schema's pattern lets a trailing newline through (`$`); the amount parser does not.
+        problems.add("/daily_spend_limit", f"{value!r} is not a USD amount with at most 2 decimals.")
+        return _REPORTED
+    return amount
+
+
 def _calling_window(value: Any, problems: Problems) -> CallingWindow | None:
+    """The window, or None when a time in it is not one (reported)."""
     raw = value if isinstance(value, dict) else msgspec.structs.asdict(value)
     times: dict[str, str] = {}
     for name in ("start_time", "end_time"):
@@ -89,12 +84,12 @@ def _calling_window(value: Any, problems: Problems) -> CallingWindow | None:
     )
 
 
-def _rate(value: float) -> Decimal:
+def _rate(value: float, _: Problems) -> Decimal:
     # abs(): -0.0 passes `>= 0` and is the same rate as 0; it must not come back as "-0".
     return abs(Decimal(repr(value))).normalize()
 
 
-def _connection_ids(raw: list[str]) -> list[tuple[str, int | None]]:
+def _connection_ids(raw: list[str], _: Problems) -> list[tuple[str, int | None]]:
     seen: set[str] = set()
     result: list[tuple[str, int | None]] = []
     for index, value in enumerate(raw):
@@ -124,3 +119,25 @@ def _destinations(raw: list[str], explicit: str | None, problems: Problems) -> t
         elif country.alpha2 not in pointers:
             pointers[country.alpha2] = pointer
     return list(pointers), pointers
+
+
+def _unique(values: list[Any], _: Problems) -> list[Any]:
+    return list(dict.fromkeys(values))
+
+
+def _recording_type(value: str, _: Problems) -> str:
+    return RECORDING_TYPE_ALIASES.get(value, value)
+
+
+# A field's canonical form, from its converted value (null aside): `_REPORTED` when the value turned
+# out to be wrong (a problem was added), which leaves the field out of the changes.
+_REPORTED: Final = object()
+_CANONICAL: Final[dict[str, Callable[[Any, Problems], Any]]] = {
+    "connection_ids": _connection_ids,
+    "tag_list": _unique,
+    "call_recording_type": _recording_type,
+    "call_recording_phone_numbers": _phone_numbers,
+    "max_destination_rate": _rate,
+    "calling_window": _calling_window,
+    "daily_spend_limit": _spend_limit,
+}
