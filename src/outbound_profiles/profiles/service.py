@@ -72,7 +72,10 @@ def update(
     current = views.load(connection, account, profile_id, for_update=True).require(if_match)
     problems = Problems() if problems is None else problems
     changes = _read_changes(body, schema, problems)
-    merged = msgspec.structs.replace(current.profile, **changes.fields)
+    # The next version and time are set at once (the rules do not read them); they are saved only
+    # if something changed.
+    version, updated_at = current.profile.version + 1, now()
+    merged = msgspec.structs.replace(current.profile, **changes.fields, version=version, updated_at=updated_at)
     rules.check(merged, account, changes, problems)
     _check_billing_group(connection, account, current.profile.billing_group_id, changes, problems)
     wanted = _check_connections(connection, account, merged.id, current.connection_ids, changes, problems)
@@ -81,12 +84,11 @@ def update(
     if relinked:
         connections.detach(connection, account.id, merged.id, keep=[i for _, i in wanted])
         _attach(connection, account, merged.id, wanted, start=0)
-    if merged == current.profile and not relinked:
+    changed = changed_columns(current.profile, merged, changes.fields)
+    if not changed and not relinked:
         return current
     # `connections` is part of the profile: changing it is a change of the profile too.
-    merged = msgspec.structs.replace(merged, version=merged.version + 1, updated_at=now())
-    written = changed_columns(current.profile, merged, [*changes.fields, *_EVERY_SAVE])
-    repository.save(connection, to_row(merged), written)
+    repository.save(connection, to_row(merged), [*changed, *_EVERY_SAVE])
     view = views.with_connections(connection, merged) if relinked else ProfileView(merged, current.connections)
     return views.remember(connection, view)
 
