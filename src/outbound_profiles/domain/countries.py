@@ -8,7 +8,7 @@ from typing import Final, Literal
 import pycountry
 
 DestinationFormat = Literal["alpha2", "alpha3", "iso_numeric"]
-DESTINATION_FORMATS: Final = ("alpha2", "alpha3", "iso_numeric")
+DESTINATION_FORMATS: Final[tuple[DestinationFormat, ...]] = ("alpha2", "alpha3", "iso_numeric")
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from outbound_profiles.errors import Problems
 
+C = TypeVar("C", bound=str)
 _MAX_DIGITS = 18  # every value up to 10**18 - 1 fits a signed 64-bit integer
 
 
@@ -51,12 +53,15 @@ class Query:
             return default
         return value
 
-    def choice(self, name: str, choices: Collection[str]) -> str | None:
+    def choice(self, name: str, choices: Collection[C]) -> C | None:
         raw = self._params.get(name)
-        if raw is not None and raw not in choices:
-            self._problems.add_parameter(name, f"{name!r} must be one of {', '.join(sorted(choices))}.")
+        if raw is None:
             return None
-        return raw
+        for choice in choices:
+            if raw == choice:
+                return choice
+        self._problems.add_parameter(name, f"{name!r} must be one of {', '.join(sorted(choices))}.")
+        return None
 
     def sort(self, name: str, fields: Collection[str], *, default: tuple[SortKey, ...]) -> tuple[SortKey, ...]:
         raw = self._params.get(name)

@@ -11,6 +11,15 @@ import msgspec
 
 from outbound_profiles.accounts.account import Account
 from outbound_profiles.domain.money import cents, from_cents
+from outbound_profiles.profiles.schemas import (
+    CallRecordingChannels,
+    CallRecordingFormat,
+    CallRecordingType,
+    DestinationFormat,
+    ServicePlan,
+    TrafficType,
+    UsagePaymentMethod,
+)
 
 
 class CallingWindow(msgspec.Struct, frozen=True, kw_only=True):
@@ -26,22 +35,22 @@ class Profile(msgspec.Struct, kw_only=True):
     id: int
     user_id: int
     name: str | None
-    traffic_type: int
-    service_plan: int
+    traffic_type: TrafficType
+    service_plan: ServicePlan
     cps_limit: int
     cps_limit_increase: int
     ports: int | None
     translation_rule: str | None
     active: bool
     tag_list: list[str]
-    usage_payment_method: str
-    whitelisted_destination_format: str
+    usage_payment_method: UsagePaymentMethod
+    whitelisted_destination_format: DestinationFormat
     whitelisted_destinations: list[str]  # alpha2, in the order first given
     max_destination_rate: Decimal | None
-    call_recording_type: str
+    call_recording_type: CallRecordingType
     call_recording_phone_numbers: list[str]
-    call_recording_format: str
-    call_recording_channels: str
+    call_recording_format: CallRecordingFormat
+    call_recording_channels: CallRecordingChannels
     daily_spend_limit: Decimal | None
     daily_spend_limit_enabled: bool
     billing_group_id: str | None

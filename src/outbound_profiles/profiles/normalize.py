@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Final, cast
+from typing import Any, Final
 
 import msgspec
 
@@ -107,12 +107,14 @@ def _phone_numbers(raw: list[str], problems: Problems) -> list[str]:
     return list(dict.fromkeys(raw))
 
 
-def _destinations(raw: list[str], explicit: str | None, problems: Problems) -> tuple[list[str], dict[str, str]]:
+def _destinations(
+    raw: list[str], explicit: countries.DestinationFormat | None, problems: Problems
+) -> tuple[list[str], dict[str, str]]:
     pointers: dict[str, str] = {}
     for index, code in enumerate(raw):
         pointer = f"/whitelisted_destinations/{index}"
         fmt = explicit or countries.shape_of(code)
-        country = None if fmt is None else countries.lookup(code, cast(countries.DestinationFormat, fmt))
+        country = None if fmt is None else countries.lookup(code, fmt)
         if country is None:
             expected = f"an {explicit} code" if explicit else "an ISO 3166-1 alpha2, alpha3 or numeric code"
             problems.add(pointer, f"{code!r} is not {expected} of a country.")

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
-
 from outbound_profiles.domain import countries
 from outbound_profiles.domain.timestamps import iso8601
 from outbound_profiles.profiles.model import Profile
-from outbound_profiles.profiles.schemas import ProfileOut
+from outbound_profiles.profiles.schemas import DestinationFormat, ProfileOut
 from outbound_profiles.profiles.views import Attached
 
 
-def render(profile: Profile, attached: Attached, fmt: str | None = None) -> ProfileOut:
-    shown = cast(countries.DestinationFormat, fmt or profile.whitelisted_destination_format)
+def render(profile: Profile, attached: Attached, fmt: DestinationFormat | None = None) -> ProfileOut:
+    shown = fmt or profile.whitelisted_destination_format
     views = list(attached.shown)
     return ProfileOut(
         id=str(profile.id),
@@ -20,24 +18,24 @@ def render(profile: Profile, attached: Attached, fmt: str | None = None) -> Prof
         connections=views,
         connection_id=views[0].id if views else None,
         name=profile.name,
-        traffic_type=cast(Any, profile.traffic_type),
-        service_plan=cast(Any, profile.service_plan),
+        traffic_type=profile.traffic_type,
+        service_plan=profile.service_plan,
         cps_limit=profile.cps_limit,
         cps_limit_increase=profile.cps_limit_increase,
         ports=profile.ports,
         translation_rule=profile.translation_rule,
         active=profile.active,
         tag_list=profile.tag_list,
-        usage_payment_method=cast(Any, profile.usage_payment_method),
+        usage_payment_method=profile.usage_payment_method,
         custom_rate_deck=False,
         rate_deck_url=None,
         whitelisted_destination_format=shown,
         whitelisted_destinations=[countries.BY_ALPHA2[c].code(shown) for c in profile.whitelisted_destinations],
         max_destination_rate=None if profile.max_destination_rate is None else float(profile.max_destination_rate),
-        call_recording_type=cast(Any, profile.call_recording_type),
+        call_recording_type=profile.call_recording_type,
         call_recording_phone_numbers=profile.call_recording_phone_numbers,
-        call_recording_format=cast(Any, profile.call_recording_format),
-        call_recording_channels=cast(Any, profile.call_recording_channels),
+        call_recording_format=profile.call_recording_format,
+        call_recording_channels=profile.call_recording_channels,
         daily_spend_limit=None if profile.daily_spend_limit is None else f"{profile.daily_spend_limit:.2f}",
         daily_spend_limit_enabled=profile.daily_spend_limit_enabled,
         billing_group_id=profile.billing_group_id,

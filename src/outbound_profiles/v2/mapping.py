@@ -117,7 +117,7 @@ def profile_out(view: ProfileView) -> OutboundVoiceProfileOut:
         concurrent_call_limit=p.ports,
         enabled=p.active,
         tags=p.tag_list,
-        usage_payment_method=p.usage_payment_method,  # type: ignore[arg-type]
+        usage_payment_method=p.usage_payment_method,
         whitelisted_destinations=list(p.whitelisted_destinations),
         max_destination_rate=None if p.max_destination_rate is None else float(p.max_destination_rate),
         daily_spend_limit=None if p.daily_spend_limit is None else f"{p.daily_spend_limit:.2f}",
@@ -125,8 +125,8 @@ def profile_out(view: ProfileView) -> OutboundVoiceProfileOut:
         call_recording=CallRecordingOut(
             call_recording_type=_WORDS.get(p.call_recording_type, p.call_recording_type),  # type: ignore[arg-type]
             call_recording_caller_phone_numbers=p.call_recording_phone_numbers,
-            call_recording_format=p.call_recording_format,  # type: ignore[arg-type]
-            call_recording_channels=p.call_recording_channels,  # type: ignore[arg-type]
+            call_recording_format=p.call_recording_format,
+            call_recording_channels=p.call_recording_channels,
         ),
         calling_window=None
         if window is None
