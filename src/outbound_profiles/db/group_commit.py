@@ -33,11 +33,12 @@ class Batch:
     the batch's end resolves. A request cancelled while it waits cancels only that future; the
     COMMIT still runs for the others (and for the cancelled request's work, already done)."""
 
-    __slots__ = ("_waiters", "connection", "loop")
+    __slots__ = ("_waiters", "connection", "driver", "loop")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, connection: Connection) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, connection: Connection, driver: Any) -> None:
         self.loop = loop
         self.connection = connection  # the one its transaction is on
+        self.driver = driver  # its sqlite3 connection
         self._waiters: list[asyncio.Future[None]] = []
 
     def waiter(self) -> asyncio.Future[None]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, Protocol, TypeVar
 
 from litestar import Request
@@ -46,10 +46,11 @@ async def as_user(
     return await run_authenticated(database, request.headers, work, write=write)
 
 
-async def run_authenticated(
+def run_authenticated(
     database: Database, headers: HeaderLookup, work: Callable[[Connection, Account], T], *, write: bool
-) -> T:
-    """`as_user` for a caller known by its headers alone."""
+) -> Coroutine[Any, Any, T]:
+    """`as_user` for a caller known by its headers alone: what to await for the answer (missing or
+    malformed credentials are raised at once)."""
     token, api_user = presented_credentials(headers)
 
     def authenticated(connection: Connection) -> T:
@@ -58,4 +59,4 @@ async def run_authenticated(
             raise Unauthorized("The credentials are not valid.")
         return work(connection, account)
 
-    return await (database.write(authenticated) if write else database.read(authenticated))
+    return database.write(authenticated) if write else database.read(authenticated)
