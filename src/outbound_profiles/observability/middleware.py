@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable
 from random import getrandbits
 from time import perf_counter
 from typing import Any, Final
@@ -75,12 +76,13 @@ class ObservabilityMiddleware:
         path = scope["path"]
         status = 0
 
-        async def send_with_id(message: Message) -> None:
+        # A plain function handing over `send`'s awaitable: not a coroutine of its own per message.
+        def send_with_id(message: Message) -> Awaitable[None]:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message["headers"] = [*message["headers"], id_header]
-            await send(message)
+            return send(message)
 
         token = REQUEST_ID.set(request_id)
         metrics = self.metrics
