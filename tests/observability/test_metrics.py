@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from litestar.testing import TestClient
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.exposition import generate_latest
 
 from outbound_profiles.db.database import Database
+from outbound_profiles.observability import metrics
 from tests.conftest import Api
 from tests.observability.helpers import Samples, names, parse_metrics, value
 
@@ -100,3 +104,30 @@ def test_the_pool_is_watched_on_postgresql_only(client: TestClient[Any], databas
     assert value(during, "outbound_profiles_db_pool_checked_out") == 1
     assert value(after, "outbound_profiles_db_pool_checked_out") == 0
     assert value(after, "outbound_profiles_db_pool_overflow") == 0
+
+
+@pytest.mark.parametrize(
+    "seconds",
+    [
+        [0.0001],
+        [0.0005, 0.001, 0.00051],  # on a bound, and just over one
+        [0.003, 12.0, 0.02, 0.02, 1e-9],  # over the last bound: +Inf only
+    ],
+)
+def test_one_process_shows_its_request_figures_as_prometheus_clients_own_metrics_do(seconds: list[float]) -> None:
+    """`LocalRequests` keeps plain numbers; the exposition must be byte for byte what a Counter and a
+    Histogram given the same requests give."""
+    theirs, ours = CollectorRegistry(), CollectorRegistry()
+    counter = Counter(*metrics.REQUESTS, ("route", "method", "status"), registry=theirs)
+    histogram = Histogram(*metrics.DURATION, ("route", "method"), buckets=metrics.BUCKETS, registry=theirs)
+    local = metrics.LocalRequests()
+    ours.register(local)
+    requests = [(route, method, status) for route in ("/b", "/a") for method in ("PUT", "GET") for status in (200, 404)]
+
+    for n, taken in enumerate(seconds * 3):
+        route, method, status = requests[n % len(requests)]
+        counter.labels(route, method, str(status)).inc()
+        histogram.labels(route, method).observe(taken)
+        local.record(route, method, status, taken)
+
+    assert generate_latest(ours).decode() == generate_latest(theirs).decode()

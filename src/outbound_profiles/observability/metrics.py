@@ -22,14 +22,18 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from bisect import bisect_left
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Final
 
 import prometheus_client
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector, values
 from prometheus_client.exposition import generate_latest
+from prometheus_client.metrics_core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
+from prometheus_client.registry import Collector
+from prometheus_client.utils import INF, floatToGoString
 from sqlalchemy.pool import QueuePool
 
 from outbound_profiles.db.database import Database
@@ -61,22 +65,15 @@ class Metrics:
             raise RuntimeError(f"{MULTIPROC_DIR} must be set (or unset) before prometheus_client is first imported")
         # In multiprocess mode the values go to files, and only MultiProcessCollector reads them.
         own = None if self.multiprocess else CollectorRegistry()
-        self.requests = Counter(
-            "outbound_profiles_http_requests",
-            "HTTP requests answered, by route template, method and status.",
-            ("route", "method", "status"),
-            registry=own,
-        )
-        self.duration = Histogram(
-            "outbound_profiles_http_request_duration_seconds",
-            "Time from the request's arrival to the end of its response, by route template and method.",
-            ("route", "method"),
-            buckets=BUCKETS,
-            registry=own,
-        )
+        self._record: Callable[[str, str, int, float], None]
+        if own is None:
+            self._record = SharedRequests().record
+        else:
+            local = LocalRequests()
+            own.register(local)
+            self._record = local.record
         self.in_flight = 0  # this process's, kept by begin() and observe() on the event loop's thread
         in_flight = self._gauge("http_requests_in_flight", "HTTP requests being served now.", own)
-        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
         pool = database.engine.pool
         # On SQLite the service runs on one connection it keeps (see db/database.py): no pool to
         # watch; `in_flight` says how busy it is.
@@ -123,19 +120,9 @@ class Metrics:
             self._publish_gauges()
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
-        """Count one answered request (the hot path: one dict look-up, one inc, one observe)."""
+        """Count one answered request."""
         self.in_flight -= 1
-        if method not in METHODS:
-            method = "other"
-        key = (route, method, status)
-        children = self._children.get(key)
-        if children is None:
-            children = self._children[key] = (
-                self.requests.labels(route, method, str(status)),
-                self.duration.labels(route, method),
-            )
-        children[0].inc()
-        children[1].observe(seconds)
+        self._record(route, method if method in METHODS else "other", status, seconds)
         if self._publish:
             self._publish_gauges()
 
@@ -155,6 +142,90 @@ class Metrics:
         """Called as the application stops: a stopped worker's gauges no longer count."""
         if self.multiprocess:
             mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
+
+
+REQUESTS: Final = ("outbound_profiles_http_requests", "HTTP requests answered, by route template, method and status.")
+DURATION: Final = (
+    "outbound_profiles_http_request_duration_seconds",
+    "Time from the request's arrival to the end of its response, by route template and method.",
+)
+_UPPER_BOUNDS: Final = (*BUCKETS, INF)
+_BOUND_LABELS: Final = tuple(floatToGoString(bound) for bound in _UPPER_BOUNDS)  # type: ignore[no-untyped-call]
+
+
+class SharedRequests:
+    """The request figures as prometheus_client's own metrics, which multiprocess mode writes to the
+    shared files."""
+
+    def __init__(self) -> None:
+        # In no registry: in multiprocess mode only MultiProcessCollector reads them (from the files).
+        self.requests = Counter(*REQUESTS, ("route", "method", "status"), registry=None)
+        self.duration = Histogram(*DURATION, ("route", "method"), buckets=BUCKETS, registry=None)
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+    def record(self, route: str, method: str, status: int, seconds: float) -> None:
+        key = (route, method, status)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = (
+                self.requests.labels(route, method, str(status)),
+                self.duration.labels(route, method),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
+
+
+class _Duration:
+    __slots__ = ("buckets", "sum")
+
+    def __init__(self) -> None:
+        self.buckets = [0] * len(_UPPER_BOUNDS)  # per bucket, not cumulative
+        self.sum = 0.0
+
+
+class _Series:
+    __slots__ = ("count", "duration")
+
+    def __init__(self, duration: _Duration) -> None:
+        self.count = 0
+        self.duration = duration
+
+
+class LocalRequests(Collector):
+    """The request figures of a single process, kept as plain numbers and made into metric families
+    when scraped, as `SharedRequests` shows them.
+
+    Recording a request this way costs a third of what prometheus_client's Counter.inc and
+    Histogram.observe do (their locks and checks): ~3% of a profile update's CPU. The event loop's
+    thread alone records, so no lock is needed; a scrape from another thread reads whole numbers."""
+
+    def __init__(self) -> None:
+        self._series: dict[tuple[str, str, int], _Series] = {}
+        self._durations: dict[tuple[str, str], _Duration] = {}
+
+    def record(self, route: str, method: str, status: int, seconds: float) -> None:
+        series = self._series.get((route, method, status))
+        if series is None:
+            duration = self._durations.setdefault((route, method), _Duration())
+            series = self._series[(route, method, status)] = _Series(duration)
+        series.count += 1
+        duration = series.duration
+        duration.buckets[bisect_left(_UPPER_BOUNDS, seconds)] += 1  # the first bound >= seconds
+        duration.sum += seconds
+
+    def collect(self) -> Iterator[Metric]:
+        requests = CounterMetricFamily(*REQUESTS, labels=("route", "method", "status"))
+        for (route, method, status), series in list(self._series.items()):
+            requests.add_metric((route, method, str(status)), series.count)
+        durations = HistogramMetricFamily(*DURATION, labels=("route", "method"))
+        for labels, duration in list(self._durations.items()):
+            cumulative, total = [], 0
+            for bound, count in zip(_BOUND_LABELS, duration.buckets, strict=True):
+                total += count
+                cumulative.append((bound, total))
+            durations.add_metric(labels, cumulative, sum_value=duration.sum)
+        yield requests
+        yield durations
 
 
 @contextmanager
