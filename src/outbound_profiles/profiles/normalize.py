@@ -36,13 +36,16 @@ class Changes:
 
 
 def normalize(body: dict[str, Any], converted: dict[str, Any], problems: Problems) -> Changes:
-    changes = Changes(given=frozenset(body))
-    values = changes.fields
-    for name, value in converted.items():
-        canonical = _CANONICAL.get(name)
-        if canonical is not None and value is not None:  # null clears a field: nothing to make canonical
-            value = canonical(value, problems)
-        if value is not _REPORTED:
+    values = dict(converted)
+    changes = Changes(fields=values, given=frozenset(body))
+    for name, canonical in _CANONICAL.items():
+        value = values.get(name)
+        if value is None:
+            continue  # not sent, or null: which clears the field, nothing to make canonical
+        value = canonical(value, problems)
+        if value is _REPORTED:
+            del values[name]
+        else:
             values[name] = value
     if "connection_ids" in values:
         changes.connection_ids = values.pop("connection_ids")
