@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -136,11 +135,14 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-def changed_columns(before: Profile, after: Profile, fields: Iterable[str]) -> list[str]:
-    """The columns of the fields among `fields` whose value differs between the two profiles."""
-    return [
-        column
-        for name in fields
-        if getattr(before, name) != getattr(after, name)
-        for column in _COLUMNS.get(name, (name,))
-    ]
+def changed_columns(before: Profile, values: dict[str, Any]) -> list[str]:
+    """The columns of the fields in `values` (field name -> new value) that differ from `before`."""
+    columns: list[str] = []
+    for name, value in values.items():
+        if getattr(before, name) != value:
+            stored_in = _COLUMNS.get(name)
+            if stored_in is None:
+                columns.append(name)
+            else:
+                columns.extend(stored_in)
+    return columns

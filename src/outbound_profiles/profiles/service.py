@@ -84,7 +84,7 @@ def update(
     if relinked:
         connections.detach(connection, account.id, merged.id, keep=[i for _, i in wanted])
         _attach(connection, account, merged.id, wanted, start=0)
-    changed = changed_columns(current.profile, merged, changes.fields)
+    changed = changed_columns(current.profile, changes.fields)
     if not changed and not relinked:
         return current
     # `connections` is part of the profile: changing it is a change of the profile too.
