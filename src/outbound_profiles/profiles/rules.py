@@ -100,6 +100,10 @@ RULES: tuple[tuple[Rule, tuple[str, ...]], ...] = (
 
 
 def check(profile: Profile, account: Account, changes: Changes, problems: Problems) -> None:
+    if not problems:  # the usual case: every rule applies
+        for rule, _ in RULES:
+            rule(profile, account, changes, problems)
+        return
     reported = {pointer.split("/")[1] for pointer in problems.pointers()}
     for rule, reads in RULES:
         if reported.isdisjoint(reads):
