@@ -12,6 +12,7 @@ from outbound_profiles.profiles.views import Attached
 def render(profile: Profile, attached: Attached, fmt: DestinationFormat | None = None) -> ProfileOut:
     shown = fmt or profile.whitelisted_destination_format
     views = list(attached.shown)
+    stored = profile.whitelisted_destinations  # alpha2
     return ProfileOut(
         id=str(profile.id),
         user_id=str(profile.user_id),
@@ -30,7 +31,9 @@ def render(profile: Profile, attached: Attached, fmt: DestinationFormat | None =
         custom_rate_deck=False,
         rate_deck_url=None,
         whitelisted_destination_format=shown,
-        whitelisted_destinations=[countries.BY_ALPHA2[c].code(shown) for c in profile.whitelisted_destinations],
+        whitelisted_destinations=list(stored)
+        if shown == "alpha2"
+        else [countries.BY_ALPHA2[c].code(shown) for c in stored],
         max_destination_rate=None if profile.max_destination_rate is None else float(profile.max_destination_rate),
         call_recording_type=profile.call_recording_type,
         call_recording_phone_numbers=profile.call_recording_phone_numbers,
