@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from sqlalchemy import Connection
 
 from outbound_profiles.accounts.account import Account
@@ -52,8 +53,10 @@ class Attached:
         return len(self.ids)
 
 
-@dataclass(frozen=True, slots=True)
-class ProfileView:
+class ProfileView(msgspec.Struct, frozen=True):
+    """A profile with its attached connections (a Struct: made on every update, at a fifth of a
+    frozen dataclass's cost)."""
+
     profile: Profile
     connections: Attached
 
