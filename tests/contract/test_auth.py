@@ -94,6 +94,20 @@ def test_a_revoked_token_is_refused_in_every_form(
         assert_error(client.get(resource.path, headers=headers(me, me)), 401, AUTHENTICATION_FAILED)
 
 
+def test_a_wrong_secret_is_refused_after_the_right_one_was_accepted(
+    client: TestClient[Any], tenant: Tenant, other_tenant: Tenant
+) -> None:
+    """The service remembers a secret it has verified: only that very secret may skip the hash."""
+    path = RESOURCES[0].path
+    right, wrong = RIGHT["bearer"](tenant, other_tenant), WRONG["bearer-wrong-secret"](tenant, other_tenant)
+    longer = {"Authorization": right["Authorization"] + "A"}
+
+    assert client.get(path, headers=right).status_code == 200
+    assert_error(client.get(path, headers=wrong), 401, AUTHENTICATION_FAILED)
+    assert_error(client.get(path, headers=longer), 401, AUTHENTICATION_FAILED)
+    assert client.get(path, headers=right).status_code == 200
+
+
 @pytest.mark.parametrize("resource", RESOURCES, ids=str)
 def test_credentials_are_checked_before_the_body(client: TestClient[Any], api: Api, resource: Resource) -> None:
     for body in ({"colour": "blue"}, {**resource.minimal}):

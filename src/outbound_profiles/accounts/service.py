@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hmac
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection
@@ -94,6 +95,9 @@ class _Credentials:
     secret_hash: str
     kind: str
     account: Account
+    # The secret once it matched: a request that presents it again is checked by a constant-time
+    # comparison instead of a sha256 (hashlib's set-up costs ~4% of a profile update's CPU).
+    verified: bytes | None = None
 
 
 def _credentials(connection: Connection) -> Cache[str, _Credentials]:
@@ -114,8 +118,13 @@ def authenticate(connection: Connection, token: str, api_user: str | None) -> Ac
             return None
         found = _Credentials(row.secret_hash, row.kind, Account.from_row(row))
         cache.put(token_id, found)
-    if found.kind != TENANT or not tokens.secret_matches(secret, found.secret_hash):
+    if found.kind != TENANT:
         return None
+    presented = secret.encode()
+    if found.verified is None or not hmac.compare_digest(presented, found.verified):
+        if not tokens.secret_matches(secret, found.secret_hash):
+            return None
+        cache.put(token_id, replace(found, verified=presented))
     account = found.account
     if api_user is not None and api_user.lower() not in (account.email.lower(), token_id.lower()):
         return None
