@@ -7,7 +7,8 @@ transaction of its own: it runs inside a SAVEPOINT of the batch's transaction, w
 write of a loop turn begins (BEGIN IMMEDIATE) and a callback it queues then commits (after the
 callbacks already queued, so the requests that start in the same turn join it). Each request waits
 for that COMMIT before it answers, so nothing is acknowledged before it is durable, and a request
-that fails rolls back to its savepoint alone.
+that fails rolls back to its savepoint alone. A request that succeeds leaves its savepoint open
+(nested in the ones before it): the COMMIT releases them all.
 
 - A read that starts while a batch is open joins it (it may see what the batch wrote) and waits
   for the same COMMIT, so no answer shows state that could still be rolled back.
@@ -33,12 +34,14 @@ class Batch:
     the batch's end resolves. A request cancelled while it waits cancels only that future; the
     COMMIT still runs for the others (and for the cancelled request's work, already done)."""
 
-    __slots__ = ("_waiters", "connection", "driver", "loop")
+    __slots__ = ("_waiters", "connection", "cursor", "driver", "info", "loop")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, connection: Connection, driver: Any) -> None:
         self.loop = loop
         self.connection = connection  # the one its transaction is on
         self.driver = driver  # its sqlite3 connection
+        self.cursor = driver.cursor()  # for the savepoint statements
+        self.info = connection.info
         self._waiters: list[asyncio.Future[None]] = []
 
     def waiter(self) -> asyncio.Future[None]:
