@@ -26,19 +26,27 @@ Bind = tuple[str, Callable[[Any], Any] | None]
 class Prepared:
     """An INSERT, UPDATE or DELETE whose parameters are all named bind parameters."""
 
-    __slots__ = ("_compiled", "statement")
+    __slots__ = ("_compiled", "_last", "statement")
 
     def __init__(self, statement: UpdateBase) -> None:
         self.statement = statement
         # Per dialect: each engine's dialect brings its own JSON serializer (tests build many engines).
         self._compiled: WeakKeyDictionary[Dialect, tuple[str, tuple[Bind, ...]]] = WeakKeyDictionary()
+        # The dialect used last and its compiled form: a server has one engine, and a weak
+        # dictionary's look-up is a Python call.
+        self._last: tuple[Dialect, str, tuple[Bind, ...]] | None = None
 
     def execute(self, connection: Connection, parameters: Mapping[str, Any]) -> int:
         """Run it with `parameters` in the connection's transaction; the number of rows it touched."""
         if connection.dialect.name != "sqlite":
             return connection.execute(self.statement, dict(parameters)).rowcount
         dialect = connection.dialect
-        sql, binds = self._compiled.get(dialect) or self._compile(dialect)
+        last = self._last
+        if last is not None and last[0] is dialect:
+            sql, binds = last[1], last[2]
+        else:
+            sql, binds = self._compiled.get(dialect) or self._compile(dialect)
+            self._last = (dialect, sql, binds)
         driver = connection.connection.driver_connection
         assert driver is not None
         values = [parameters[name] if process is None else process(parameters[name]) for name, process in binds]

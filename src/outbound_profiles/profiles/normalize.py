@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final
@@ -30,14 +31,14 @@ class Changes:
     # (pointer, parsed id) for each requested connection, duplicates dropped; None = not given.
     connection_ids: list[tuple[str, int | None]] | None = None
     # Every field the body named, valid or not: a broken rule names the field the client sent.
-    given: frozenset[str] = frozenset()
+    given: AbstractSet[str] = frozenset()
     # alpha2 -> pointer of the body entry that named it.
     destination_pointers: dict[str, str] = field(default_factory=dict)
 
 
 def normalize(body: dict[str, Any], converted: dict[str, Any], problems: Problems) -> Changes:
     values = dict(converted)
-    changes = Changes(fields=values, given=frozenset(body))
+    changes = Changes(fields=values, given=body.keys())
     for name, canonical in _CANONICAL.items():
         value = values.get(name)
         if value is None:
