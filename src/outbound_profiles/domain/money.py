@@ -7,13 +7,14 @@ from decimal import Decimal
 
 # At most 2 decimals, no sign, no exponent: "100", "100.5", "100.00".
 _USD_AMOUNT = re.compile(r"(0|[1-9][0-9]{0,11})(\.[0-9]{1,2})?")
+_CENT = Decimal("0.01")
 
 
 def parse_usd_amount(text: str) -> Decimal | None:
     """The amount a string states, or None when it is not a non-negative amount with <= 2 decimals."""
     if not _USD_AMOUNT.fullmatch(text):
         return None
-    return Decimal(text).quantize(Decimal("0.01"))
+    return Decimal(text).quantize(_CENT)
 
 
 def cents(amount: Decimal) -> int:
@@ -21,7 +22,7 @@ def cents(amount: Decimal) -> int:
 
 
 def from_cents(value: int) -> Decimal:
-    return (Decimal(value) / 100).quantize(Decimal("0.01"))
+    return (Decimal(value) / 100).quantize(_CENT)
 
 
 def format_usd(value: int) -> str:
