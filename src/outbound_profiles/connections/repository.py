@@ -67,8 +67,9 @@ def owned(
     """
     wanted = list(ids)
     if connection.dialect.name == "sqlite":
-        rows = connection.execute(_OWNED, {"key_user_id": user_id, "ids": wanted}).all() if wanted else []
-        return {row.id: row for row in rows}
+        if not wanted:
+            return {}
+        return {row.id: row for row in connection.execute(_OWNED, {"key_user_id": user_id, "ids": wanted}).all()}
     locked = sorted({*wanted, *also_locking})
     if not locked:
         return {}

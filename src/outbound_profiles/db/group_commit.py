@@ -67,8 +67,9 @@ class Batch:
 
 
 def driver_of(connection: Connection) -> Any:
-    """The sqlite3 connection under a SQLAlchemy one."""
-    driver = connection.connection.driver_connection
+    """The sqlite3 connection under a SQLAlchemy one: with pysqlite the DBAPI connection is sqlite3's
+    own (read as an attribute; `driver_connection` is the same object through three calls)."""
+    driver = connection.connection.dbapi_connection
     assert driver is not None
     return driver
 

@@ -20,6 +20,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.expression import UpdateBase
 
+from outbound_profiles.db.group_commit import driver_of
+
 Bind = tuple[str, Callable[[Any], Any] | None]
 
 
@@ -47,8 +49,7 @@ class Prepared:
         else:
             sql, binds = self._compiled.get(dialect) or self._compile(dialect)
             self._last = (dialect, sql, binds)
-        driver = connection.connection.driver_connection
-        assert driver is not None
+        driver = driver_of(connection)
         values = [parameters[name] if process is None else process(parameters[name]) for name, process in binds]
         try:
             rowcount: int = driver.execute(sql, values).rowcount

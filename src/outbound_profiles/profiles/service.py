@@ -80,7 +80,7 @@ def update(
     _check_billing_group(connection, account, current.profile.billing_group_id, changes, problems)
     wanted = _check_connections(connection, account, merged.id, current.connection_ids, changes, problems)
     problems.raise_if_any()
-    relinked = changes.connection_ids is not None and tuple(i for _, i in wanted) != current.connection_ids
+    relinked = changes.connection_ids is not None and tuple([i for _, i in wanted]) != current.connection_ids
     if relinked:
         connections.detach(connection, account.id, merged.id, keep=[i for _, i in wanted])
         _attach(connection, account, merged.id, wanted, start=0)
