@@ -283,6 +283,21 @@ def test_every_problem_is_reported_together_with_its_pointer(endpoints: Endpoint
     assert endpoints.read(profile["id"]) == profile
 
 
+@pytest.mark.parametrize("reverse", [False, True], ids=["amount-first", "number-first"])
+def test_problems_found_making_values_canonical_come_in_the_order_of_the_body(
+    endpoints: Endpoints, reverse: bool
+) -> None:
+    """The schema lets both through; the amount parser and libphonenumber refuse them."""
+    profile = endpoints.profile()
+    fields = [("daily_spend_limit", "1\n"), ("call_recording_phone_numbers", ["+99912345678"])]
+    body = dict(reversed(fields) if reverse else fields)
+
+    found = problems(endpoints.update(profile["id"], body))
+
+    expected = ["/daily_spend_limit", "/call_recording_phone_numbers/0"]
+    assert list(found) == (expected[::-1] if reverse else expected)
+
+
 def test_a_refused_update_changes_nothing(endpoints: Endpoints) -> None:
     a, b = endpoints.connection_id("a"), endpoints.connection_id("b")
     profile = endpoints.profile(connection_ids=[a], name="keep")

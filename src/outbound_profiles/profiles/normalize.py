@@ -39,10 +39,11 @@ class Changes:
 def normalize(body: dict[str, Any], converted: dict[str, Any], problems: Problems) -> Changes:
     values = dict(converted)
     changes = Changes(fields=values, given=body.keys())
-    for name, canonical in _CANONICAL.items():
-        value = values.get(name)
-        if value is None:
-            continue  # not sent, or null: which clears the field, nothing to make canonical
+    # In the body's order, the order its problems are reported in.
+    for name, value in converted.items():
+        canonical = _CANONICAL.get(name)
+        if canonical is None or value is None:
+            continue  # nothing to make canonical; null clears the field
         value = canonical(value, problems)
         if value is _REPORTED:
             del values[name]
