@@ -212,16 +212,16 @@ def test_a_failing_savepoint_statement_fails_the_whole_batch(
     database: Database, path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     real_call = group_commit.driver_call
-    savepoints: list[int] = []
+    releases: list[int] = []
 
-    def second_savepoint_fails(driver: Any, sql: str) -> None:
-        if sql.startswith("SAVEPOINT"):
-            savepoints.append(1)
-            if len(savepoints) == 2:
+    def release_fails_once(driver: Any, sql: str) -> None:
+        if sql.startswith("RELEASE"):
+            releases.append(1)
+            if len(releases) == 2:
                 raise DBAPIError.instance(sql, None, sqlite3.OperationalError("disk I/O error"), sqlite3.Error)
         real_call(driver, sql)
 
-    monkeypatch.setattr("outbound_profiles.db.database.driver_call", second_savepoint_fails)
+    monkeypatch.setattr("outbound_profiles.db.database.driver_call", release_fails_once)
     answers = together(*(database.write(group(f"g{n}")) for n in range(3)))
 
     # What the batch held is unknown once a savepoint statement failed: nothing of it is kept (the

