@@ -74,7 +74,8 @@ def driver_of(connection: Connection) -> Any:
 
 
 def driver_call(driver: Any, sql: str) -> None:
-    """A statement on the driver, its failure raised as SQLAlchemy's error (as Connection.execute does)."""
+    """A statement on the driver (a sqlite3 connection, or a cursor of one), its failure raised as
+    SQLAlchemy's error (as Connection.execute does)."""
     try:
         driver.execute(sql)
     except sqlite3.Error as error:
