@@ -117,7 +117,9 @@ class ConnectionIds(msgspec.Struct, forbid_unknown_fields=True):
     connection_ids: list[Id]
 
 
-class AttachedConnection(msgspec.Struct):
+class AttachedConnection(msgspec.Struct, frozen=True):
+    """Frozen: one is made per load of a profile and shared by every answer about it (views.Attached)."""
+
     id: str
     connection_name: str
     active: bool
