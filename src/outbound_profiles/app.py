@@ -13,7 +13,7 @@ from outbound_profiles.connections.router import router as connections_router
 from outbound_profiles.db.database import Database
 from outbound_profiles.db.engine import build_engine
 from outbound_profiles.health.router import router as health_router
-from outbound_profiles.http.allow import CompleteAllowHeader
+from outbound_profiles.http.allow import HttpMethods
 from outbound_profiles.http.errors import EXCEPTION_HANDLERS
 from outbound_profiles.http.openapi import openapi_config
 from outbound_profiles.observability.metrics import Metrics
@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     # Around everything answered, errors included: request id, metrics, access log; inside it, the
     # plain profile updates that do without the framework (profiles/fast_update.py).
-    app.asgi_handler = ObservabilityMiddleware(FastUpdate(CompleteAllowHeader(app.asgi_handler), database), metrics)
+    app.asgi_handler = ObservabilityMiddleware(FastUpdate(HttpMethods(app.asgi_handler), database), metrics)
     return app
 
 

@@ -86,7 +86,7 @@ def test_an_unknown_route_is_404_in_the_envelope(client: TestClient[Any], api: A
 
 
 def _item_methods(resource: Resource) -> set[str]:
-    return {"GET", "DELETE", "OPTIONS", *resource.update_methods}
+    return {"GET", "HEAD", "DELETE", "OPTIONS", *resource.update_methods}
 
 
 @pytest.mark.parametrize("resource", RESOURCES, ids=str)
@@ -94,7 +94,7 @@ def test_a_method_the_path_does_not_take_is_405_in_the_envelope_with_allow(
     client: TestClient[Any], api: Api, resource: Resource
 ) -> None:
     item = resource.make(api)
-    paths = {resource.path: {"GET", "POST", "OPTIONS"}, resource.item(item["id"]): _item_methods(resource)}
+    paths = {resource.path: {"GET", "HEAD", "POST", "OPTIONS"}, resource.item(item["id"]): _item_methods(resource)}
     for path, allowed in paths.items():
         for method in sorted({"GET", "POST", "PUT", "PATCH", "DELETE"} - allowed):
             response = client.request(method, path, headers=api.tenant.headers)
@@ -112,9 +112,29 @@ def test_options_lists_every_method_of_the_path(client: TestClient[Any], api: Ap
     one = client.options(resource.item(item["id"]))
 
     assert collection.status_code == 204
-    assert set(collection.headers["allow"].split(", ")) == {"GET", "POST", "OPTIONS"}
+    assert set(collection.headers["allow"].split(", ")) == {"GET", "HEAD", "POST", "OPTIONS"}
     assert one.status_code == 204
     assert set(one.headers["allow"].split(", ")) == _item_methods(resource)
+
+
+@pytest.mark.parametrize("resource", RESOURCES, ids=str)
+def test_head_answers_as_get_does_without_the_body(client: TestClient[Any], api: Api, resource: Resource) -> None:
+    item = resource.make(api)
+    for path in (resource.path, resource.item(item["id"]), resource.item("404")):
+        got = client.get(path, headers=api.tenant.headers)
+        head = client.head(path, headers=api.tenant.headers)
+
+        assert head.status_code == got.status_code
+        assert head.content == b""
+        assert head.headers["content-length"] == got.headers["content-length"]
+        assert head.headers["content-type"] == got.headers["content-type"]
+        assert head.headers.get("etag") == got.headers.get("etag")
+    assert client.head(resource.path).status_code == 401
+
+
+def test_head_of_the_probes_needs_no_credentials(client: TestClient[Any]) -> None:
+    for path in ("/healthz", "/readyz", "/metrics"):
+        assert client.head(path).status_code == 200, path
 
 
 @pytest.mark.parametrize("resource", RESOURCES, ids=str)

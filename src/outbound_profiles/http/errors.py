@@ -10,6 +10,7 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFoundException
 
 from outbound_profiles.errors import ApiError, ErrorCode, NotFound, PayloadTooLarge, Problem
+from outbound_profiles.http.allow import with_head
 from outbound_profiles.http.schemas import ErrorEnvelope, ErrorObject, ErrorSource
 
 logger = logging.getLogger("outbound_profiles.errors")
@@ -64,7 +65,7 @@ def handle_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Resp
     if isinstance(exc, MethodNotAllowedException):
         detail = "This method is not allowed on this path."
         # RFC 9110: a 405 lists the methods the path supports.
-        headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() == "allow"}
+        headers = {k: with_head(v.split(", ")) for k, v in (exc.headers or {}).items() if k.lower() == "allow"}
     else:
         detail = str(exc.detail)
     code = _STATUS_CODES.get(exc.status_code, ErrorCode.BAD_REQUEST)
