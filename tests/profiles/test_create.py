@@ -153,9 +153,19 @@ def test_create_shows_destinations_in_the_query_format(endpoints: Endpoints) -> 
 
 @pytest.mark.parametrize(
     ("raw", "code"),
-    [(b"{", "10023"), (b"[]", "10023"), (b'"text"', "10023"), (b"", "10023"), (b'{"ports": 1e400}', "10023")],
+    [
+        (b"{", "10023"),
+        (b"[]", "10023"),
+        (b'"text"', "10023"),
+        (b"", "10023"),
+        (b'{"connection_ids": [], "name": "\xff"}', "10023"),  # not UTF-8
+        (b'{"connection_ids": [], "name": ' + b"[" * 5000 + b"]" * 5000 + b"}", "10023"),  # nested too deeply
+        # A number no double can hold is still a number: the field's type refuses it.
+        (b'{"connection_ids": [], "ports": 1e400}', "10015"),
+        (b'{"connection_ids": [], "max_destination_rate": 1e400}', "10015"),
+    ],
 )
-def test_a_body_that_is_not_a_json_object_is_invalid_json(
+def test_a_body_that_is_not_a_json_object_is_refused(
     client: TestClient[Any], endpoints: Endpoints, raw: bytes, code: str
 ) -> None:
     response = client.post(PATH, content=raw, headers={**endpoints.headers, "Content-Type": "application/json"})

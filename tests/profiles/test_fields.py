@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from litestar.testing import TestClient
 
 from tests.profiles.helpers import Endpoints, ok, only_problem, problems
 
@@ -46,7 +47,15 @@ def test_an_invalid_daily_spend_limit_is_refused(endpoints: Endpoints) -> None:
     assert endpoints.read(profile["id"]) == profile
 
 
-RATES: list[tuple[float, float]] = [(0, 0.0), (0.0125, 0.0125), (3, 3.0), (100, 100.0), (1e300, 1e300), (0.1, 0.1)]
+RATES: list[tuple[float, float]] = [
+    (0, 0.0),
+    (0.0125, 0.0125),
+    (3, 3.0),
+    (100, 100.0),
+    (1_000_000, 1_000_000.0),
+    (0.1, 0.1),
+    (123456.789012345, 123456.789012345),
+]
 
 
 def test_max_destination_rate_is_kept_exactly(endpoints: Endpoints) -> None:
@@ -54,6 +63,29 @@ def test_max_destination_rate_is_kept_exactly(endpoints: Endpoints) -> None:
         profile = endpoints.profile(max_destination_rate=given)
         assert profile["max_destination_rate"] == shown
         assert endpoints.read(profile["id"])["max_destination_rate"] == shown
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"0.10000000000000000001", b"123456789012345678901", b"1.0000000000000001", b"1000000.01", b"1e400"],
+)
+def test_a_rate_a_double_cannot_hold_exactly_is_refused_not_rounded(
+    client: TestClient[Any], endpoints: Endpoints, raw: bytes
+) -> None:
+    body = b'{"connection_ids": [], "max_destination_rate": ' + raw + b"}"
+    response = client.post("/termination/endpoints", content=body, headers=endpoints.headers)
+
+    assert response.status_code == 400, response.text
+    assert [e["source"]["pointer"] for e in response.json()["errors"]] == ["/max_destination_rate"]
+    assert endpoints.list().json() == []
+
+
+def test_a_rate_is_stored_as_the_digits_sent(client: TestClient[Any], endpoints: Endpoints) -> None:
+    body = b'{"connection_ids": [], "max_destination_rate": 0.123456789012345}'
+    response = client.post("/termination/endpoints", content=body, headers=endpoints.headers)
+
+    assert response.status_code == 200, response.text
+    assert b'"max_destination_rate":0.123456789012345' in response.content
 
 
 def test_max_destination_rate_of_negative_zero_is_zero(endpoints: Endpoints) -> None:

@@ -3,30 +3,45 @@
 The body's msgspec Struct is the single statement of field types and constraints (the OpenAPI
 document is generated from it). The common case, a valid body, costs one `msgspec.convert` of the
 whole object; only a body that fails it is checked field by field, so that all problems are found.
+
+Numbers with a fraction or an exponent are decoded as `Decimal`, exactly as written: a field that
+holds one (`max_destination_rate`) reads the client's digits, never a float's approximation.
+Whatever the bytes, the answer is the body or a 400 (10023): invalid UTF-8 and nesting too deep
+for the decoder are malformed JSON like any other.
 """
 
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
 import msgspec
 
-from outbound_profiles.errors import ErrorCode, InvalidRequest, Problem, Problems
+from outbound_profiles.errors import MAX_PROBLEMS_PER_LIST, ErrorCode, InvalidRequest, Problem, Problems
 
-_decoder = msgspec.json.Decoder()
-_MAX_ENTRY_PROBLEMS = 20  # per list: enough to fix a body, not a 1 MiB error response
+_decoder = msgspec.json.Decoder(float_hook=Decimal)
 _AT_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
 _PATH_SEGMENT = re.compile(r"\[(\d+|\.\.\.)\]|\.([^.\[]+)")
 
 
+def decode(raw: bytes) -> Any:
+    """Any JSON value, or a 400 that says why the bytes are not one."""
+    try:
+        return _decoder.decode(raw)
+    except msgspec.DecodeError as exc:
+        reason = str(exc)
+    except UnicodeDecodeError:
+        reason = "it is not UTF-8"
+    except RecursionError:
+        reason = "it is nested too deeply"
+    raise InvalidRequest([Problem(ErrorCode.INVALID_JSON, f"The request body is not valid JSON: {reason}.")])
+
+
 def decode_object(raw: bytes) -> dict[str, Any]:
     """The body as a JSON object, or a 400 that says why it is not one."""
-    try:
-        value = _decoder.decode(raw)
-    except msgspec.DecodeError as exc:
-        raise InvalidRequest([Problem(ErrorCode.INVALID_JSON, f"The request body is not valid JSON: {exc}.")]) from None
+    value = decode(raw)
     if not isinstance(value, dict):
         raise InvalidRequest([Problem(ErrorCode.INVALID_JSON, "The request body must be a JSON object.")])
     return value
@@ -53,7 +68,7 @@ def convert_fields(
     *,
     ignored: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
-    """The fields of `data` converted to `schema`'s types; every problem goes to `problems`.
+    """The fields of `data` that match `schema`'s types, as decoded; every problem goes to `problems`.
 
     Fields named in `ignored` (read-only fields a client may send back) are dropped. A field that
     fails is left out of the result, so later checks can skip what is already reported.
@@ -74,7 +89,8 @@ def convert_fields(
             problems.add(pointer, f"Unknown field {key!r}.")
             continue
         try:
-            converted[key] = msgspec.convert(value, field_type)
+            msgspec.convert(value, field_type)
+            converted[key] = value  # as decoded, like a body that passes whole (a Decimal stays exact)
         except msgspec.ValidationError as exc:
             message, suffix = _split_error(str(exc))
             # Only a failure inside an entry is worth every entry; a value that is not a list of the
@@ -97,7 +113,7 @@ def _entry_problems(value: list[Any], field_type: Any) -> list[tuple[str, str]]:
     """
     found: list[tuple[str, str]] = []
     for index, entry in enumerate(value):
-        if len(found) == _MAX_ENTRY_PROBLEMS:
+        if len(found) == MAX_PROBLEMS_PER_LIST:
             break
         try:
             msgspec.convert([entry], field_type)
@@ -109,7 +125,8 @@ def _entry_problems(value: list[Any], field_type: Any) -> list[tuple[str, str]]:
 
 def _split_error(text: str) -> tuple[str, str]:
     """msgspec's "Expected `int`, got `str` - at `$[2]`" as ("Expected `int`, got `str`", "/2")."""
-    match = _AT_PATH.match(text)
+    # A number with a fraction is decoded as a Decimal (see the module doc); to the client it is a float.
+    match = _AT_PATH.match(text.replace("`decimal`", "`float`"))
     if match is None:  # pragma: no cover - the pattern matches any text
         return text, ""
     suffix = ""

@@ -77,8 +77,8 @@ async def idempotency(request: Request[Any, Any, Any]) -> Idempotency:
     raw = await request.body()
     try:
         body: bytes = _encoder.encode(msgspec.json.decode(raw))  # the same JSON written differently is the same
-    except msgspec.DecodeError:
-        body = raw
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+        body = raw  # not JSON: the handler refuses it (after authentication), the bytes are its fingerprint
     digest = hashlib.sha256()
     for part in (request.method.encode(), request.url.path.encode(), _query(request), body):
         digest.update(len(part).to_bytes(8, "big"))

@@ -19,6 +19,7 @@ from outbound_profiles.domain.phone import e164_problem
 from outbound_profiles.errors import Problems
 from outbound_profiles.profiles.model import CallingWindow
 
+MAX_RATE_DIGITS = 15
 RECORDING_TYPE_ALIASES = {"by_caller_phone_number": "by_call_phone_number"}
 _TIME_OF_DAY = re.compile(r"([01][0-9]:[0-5][0-9]|2[0-3]:[0-5][0-9])(?::([0-5][0-9]))?")
 
@@ -89,9 +90,15 @@ def _calling_window(value: Any, problems: Problems) -> CallingWindow | None:
     )
 
 
-def _rate(value: float, _: Problems) -> Decimal:
+def _rate(value: Decimal | int | float, problems: Problems) -> Decimal | object:
+    """The rate exactly as the client wrote it (the body decodes it as a Decimal)."""
     # abs(): -0.0 passes `>= 0` and is the same rate as 0; it must not come back as "-0".
-    return abs(Decimal(repr(value))).normalize()
+    rate = abs(Decimal(repr(value)) if isinstance(value, float) else Decimal(value)).normalize()
+    if len(rate.as_tuple().digits) > MAX_RATE_DIGITS:
+        # More digits than a JSON number's usual reader (a double) keeps: refused, not rounded.
+        problems.add("/max_destination_rate", f"A rate has at most {MAX_RATE_DIGITS} significant digits.")
+        return _REPORTED
+    return rate
 
 
 def _connection_ids(raw: list[str], _: Problems) -> list[tuple[str, int | None]]:
