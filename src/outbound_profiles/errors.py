@@ -104,22 +104,39 @@ class PayloadTooLarge(ApiError):
         super().__init__([Problem(ErrorCode.PAYLOAD_TOO_LARGE, f"The request body exceeds {limit} bytes.")])
 
 
-class Problems:
-    """Collects every problem found in one request, so they are reported together."""
+# An answer lists enough problems to fix a body, never one per entry of a long list: at most this
+# many per list (counted by the list's pointer) and in all; the rest are left out.
+MAX_PROBLEMS_PER_LIST = 20
+MAX_PROBLEMS = 100
 
-    __slots__ = ("_items",)
+
+class Problems:
+    """Collects every problem found in one request, so they are reported together (up to the limits above)."""
+
+    __slots__ = ("_items", "_per_list")
 
     def __init__(self) -> None:
         self._items: list[Problem] = []
+        self._per_list: dict[str, int] = {}
 
     def __bool__(self) -> bool:
         return bool(self._items)
 
     def add(self, pointer: str, detail: str, code: ErrorCode = ErrorCode.BAD_REQUEST) -> None:
-        self._items.append(Problem(code, detail, pointer=pointer))
+        parent, _, last = pointer.rpartition("/")
+        if last.isdigit():
+            count = self._per_list.get(parent, 0)
+            if count == MAX_PROBLEMS_PER_LIST:
+                return
+            self._per_list[parent] = count + 1
+        self._append(Problem(code, detail, pointer=pointer))
 
     def add_parameter(self, parameter: str, detail: str) -> None:
-        self._items.append(Problem(ErrorCode.BAD_REQUEST, detail, parameter=parameter))
+        self._append(Problem(ErrorCode.BAD_REQUEST, detail, parameter=parameter))
+
+    def _append(self, problem: Problem) -> None:
+        if len(self._items) < MAX_PROBLEMS:
+            self._items.append(problem)
 
     def items(self) -> tuple[Problem, ...]:
         return tuple(self._items)

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
-from outbound_profiles.errors import ErrorCode, InvalidRequest, Problems
+from outbound_profiles.errors import MAX_PROBLEMS, MAX_PROBLEMS_PER_LIST, ErrorCode, InvalidRequest, Problems
 from outbound_profiles.http.body import convert_fields, decode_object
-from outbound_profiles.profiles.schemas import ProfileCreate, ProfileUpdate
+from outbound_profiles.profiles.schemas import (
+    MAX_CONNECTION_IDS,
+    MAX_DESTINATIONS,
+    MAX_PHONE_NUMBERS,
+    MAX_TAGS,
+    ProfileCreate,
+    ProfileUpdate,
+)
 
 
 def _pointers(body: dict[str, object]) -> list[str | None]:
@@ -37,10 +46,47 @@ def test_a_list_with_good_entries_but_too_many_is_reported_at_the_list() -> None
     assert _pointers({"tag_list": [f"t{i}" for i in range(101)]}) == ["/tag_list"]
 
 
-def test_bad_entries_of_a_huge_list_are_reported_up_to_a_bound() -> None:
-    pointers = _pointers({"whitelisted_destinations": [1] * 10_000})
+def test_bad_entries_of_a_list_are_reported_up_to_a_bound() -> None:
+    pointers = _pointers({"whitelisted_destinations": [1] * MAX_DESTINATIONS})
 
-    assert pointers == [f"/whitelisted_destinations/{i}" for i in range(20)]
+    assert pointers == [f"/whitelisted_destinations/{i}" for i in range(MAX_PROBLEMS_PER_LIST)]
+
+
+@pytest.mark.parametrize(
+    ("field", "longest"),
+    [
+        ("connection_ids", MAX_CONNECTION_IDS),
+        ("whitelisted_destinations", MAX_DESTINATIONS),
+        ("call_recording_phone_numbers", MAX_PHONE_NUMBERS),
+        ("tag_list", MAX_TAGS),
+    ],
+)
+def test_a_list_over_its_maximum_is_one_problem_however_bad_its_entries(field: str, longest: int) -> None:
+    assert _pointers({field: [None] * (longest + 1)}) == [f"/{field}"]
+    assert _pointers({field: [None] * 65_000}) == [f"/{field}"]
+
+
+def test_an_answer_holds_at_most_a_bounded_number_of_problems() -> None:
+    pointers = _pointers({f"unknown{i}": 1 for i in range(10_000)})
+
+    assert pointers == [f"/unknown{i}" for i in range(MAX_PROBLEMS)]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b'{"name": "\xff"}', b'{"name": "\xed\xa0\x80"}', b"\xfe\xff{}", b"[" * 2000 + b"]" * 2000, b"{" * 3000],
+)
+def test_bytes_that_are_not_json_are_invalid_json(raw: bytes) -> None:
+    with pytest.raises(InvalidRequest) as raised:
+        decode_object(raw)
+
+    assert [p.code for p in raised.value.problems] == [ErrorCode.INVALID_JSON]
+
+
+def test_numbers_with_a_fraction_keep_every_digit() -> None:
+    body = decode_object(b'{"a": 0.10000000000000000001, "b": 123456789012345678901, "c": 2}')
+
+    assert body == {"a": Decimal("0.10000000000000000001"), "b": 123456789012345678901, "c": 2}
 
 
 def test_a_missing_required_field_has_its_own_code() -> None:

@@ -72,9 +72,14 @@ class Query:
             descending = part.startswith("-")
             field = part[1:] if descending else part
             if field not in fields:
+                shown = field if len(field) <= 40 else field[:37] + "..."
                 self._problems.add_parameter(
-                    name, f"Cannot sort by {field!r}; sortable fields: {', '.join(sorted(fields))}."
+                    name, f"Cannot sort by {shown!r}; sortable fields: {', '.join(sorted(fields))}."
                 )
+                return default
+            if any(key.field == field for key in keys):
+                # So a sort has at most one key per field: no query with thousands of ORDER BY terms.
+                self._problems.add_parameter(name, f"{name!r} names {field!r} more than once.")
                 return default
             keys.append(SortKey(field, descending))
         return tuple(keys)

@@ -27,7 +27,7 @@ _NO_NUL = r"^[^\x00]*$"
 Text255 = Annotated[str, Meta(max_length=255, pattern=_NO_NUL)]
 Tag = Annotated[str, Meta(min_length=1, max_length=255, pattern=_NO_NUL)]
 Count = Annotated[int, Meta(ge=0, le=2_147_483_647)]
-Rate = Annotated[float, Meta(ge=0, description="USD per minute")]
+Rate = Annotated[float, Meta(ge=0, le=1_000_000, description="USD per minute, at most 15 significant digits")]
 UsdAmount = Annotated[
     str,
     Meta(
@@ -49,6 +49,16 @@ TimeOfDay = Annotated[
 ]
 CallsPerCld = Annotated[int, Meta(ge=1, le=2_147_483_647)]
 
+# The longest list each field takes: every entry is checked, and a profile is read on every call.
+MAX_CONNECTION_IDS = 1_000
+MAX_DESTINATIONS = 500  # 249 countries, room for a list that names some twice
+MAX_PHONE_NUMBERS = 500
+MAX_TAGS = 100
+ConnectionIdList = Annotated[list[Id], Meta(max_length=MAX_CONNECTION_IDS)]
+Destinations = Annotated[list[CountryCode], Meta(max_length=MAX_DESTINATIONS)]
+PhoneNumbers = Annotated[list[PhoneNumber], Meta(max_length=MAX_PHONE_NUMBERS)]
+Tags = Annotated[list[Tag], Meta(max_length=MAX_TAGS)]
+
 READ_ONLY_FIELDS = frozenset(
     {
         "id",
@@ -67,7 +77,7 @@ READ_ONLY_FIELDS = frozenset(
 class ProfileUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Fields a client may set; every one is optional in an update (absent = unchanged)."""
 
-    connection_ids: list[Id] | UnsetType = UNSET
+    connection_ids: ConnectionIdList | UnsetType = UNSET
     name: Text255 | UnsetType | None = UNSET
     traffic_type: TrafficType | UnsetType = UNSET
     service_plan: ServicePlan | UnsetType = UNSET
@@ -75,13 +85,13 @@ class ProfileUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     translation_rule: Text255 | UnsetType | None = UNSET
     cps_limit_increase: Count | UnsetType = UNSET
     ports: Count | UnsetType | None = UNSET
-    tag_list: Annotated[list[Tag], Meta(max_length=100)] | UnsetType = UNSET
+    tag_list: Tags | UnsetType = UNSET
     usage_payment_method: UsagePaymentMethod | UnsetType = UNSET
     whitelisted_destination_format: DestinationFormat | UnsetType = UNSET
-    whitelisted_destinations: list[CountryCode] | UnsetType = UNSET
+    whitelisted_destinations: Destinations | UnsetType = UNSET
     max_destination_rate: Rate | UnsetType | None = UNSET
     call_recording_type: CallRecordingTypeIn | UnsetType = UNSET
-    call_recording_phone_numbers: list[PhoneNumber] | UnsetType = UNSET
+    call_recording_phone_numbers: PhoneNumbers | UnsetType = UNSET
     call_recording_format: CallRecordingFormat | UnsetType = UNSET
     call_recording_channels: CallRecordingChannels | UnsetType = UNSET
     daily_spend_limit: UsdAmount | UnsetType | None = UNSET
@@ -92,7 +102,7 @@ class ProfileUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 class ProfileCreate(ProfileUpdate, forbid_unknown_fields=True, kw_only=True):
     """As an update, but `connection_ids` is required (it may be empty)."""
 
-    connection_ids: list[Id]
+    connection_ids: ConnectionIdList
 
 
 class CallingWindowIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -114,7 +124,7 @@ class FullProfileCreate(ProfileCreate, forbid_unknown_fields=True, kw_only=True)
 
 
 class ConnectionIds(msgspec.Struct, forbid_unknown_fields=True):
-    connection_ids: list[Id]
+    connection_ids: ConnectionIdList
 
 
 class AttachedConnection(msgspec.Struct, frozen=True):

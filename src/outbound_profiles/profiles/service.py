@@ -24,7 +24,13 @@ from outbound_profiles.http.query import SortKey
 from outbound_profiles.profiles import repository, rules, views
 from outbound_profiles.profiles.model import Profile, changed_columns, from_row, new_profile, to_row
 from outbound_profiles.profiles.normalize import Changes, normalize
-from outbound_profiles.profiles.schemas import READ_ONLY_FIELDS, ConnectionIds, ProfileCreate, ProfileUpdate
+from outbound_profiles.profiles.schemas import (
+    MAX_CONNECTION_IDS,
+    READ_ONLY_FIELDS,
+    ConnectionIds,
+    ProfileCreate,
+    ProfileUpdate,
+)
 from outbound_profiles.profiles.views import Attached, ProfileView
 
 Wanted = tuple[str, int]  # (pointer into the body, connection id)
@@ -119,6 +125,12 @@ def attach_connections(
     new = [(pointer, c) for pointer, c in wanted if c not in current.connection_ids]
     if not new:
         return current
+    if len(current.connection_ids) + len(new) > MAX_CONNECTION_IDS:
+        problems.add(
+            "/connection_ids",
+            f"A profile has at most {MAX_CONNECTION_IDS} connections; it has {len(current.connection_ids)}.",
+        )
+        problems.raise_if_any()
     position = connections.next_position(connection, current.profile.id)
     _attach(connection, account, current.profile.id, new, start=position)
     return _touch(connection, current.profile)

@@ -8,13 +8,14 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from outbound_profiles.profiles.schemas import (
+    MAX_DESTINATIONS,
     CallingWindowIn,
     CallRecordingChannels,
     CallRecordingFormat,
     Count,
-    PhoneNumber,
+    PhoneNumbers,
     Rate,
-    Tag,
+    Tags,
     UsagePaymentMethod,
     UsdAmount,
 )
@@ -34,7 +35,7 @@ class CallRecording(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Partial like the profile: a field left out keeps its value."""
 
     call_recording_type: CallRecordingTypeV2 | UnsetType = UNSET
-    call_recording_caller_phone_numbers: list[PhoneNumber] | UnsetType = UNSET
+    call_recording_caller_phone_numbers: PhoneNumbers | UnsetType = UNSET
     call_recording_format: CallRecordingFormat | UnsetType = UNSET
     call_recording_channels: CallRecordingChannels | UnsetType = UNSET
 
@@ -47,9 +48,9 @@ class OutboundVoiceProfileWrite(msgspec.Struct, forbid_unknown_fields=True, kw_o
     service_plan: ServicePlanV2 | UnsetType = UNSET
     concurrent_call_limit: Count | UnsetType | None = UNSET
     enabled: bool | UnsetType = UNSET
-    tags: Annotated[list[Tag], Meta(max_length=100)] | UnsetType = UNSET
+    tags: Tags | UnsetType = UNSET
     usage_payment_method: UsagePaymentMethod | UnsetType = UNSET
-    whitelisted_destinations: list[Alpha2] | UnsetType = UNSET
+    whitelisted_destinations: Annotated[list[Alpha2], Meta(max_length=MAX_DESTINATIONS)] | UnsetType = UNSET
     max_destination_rate: Rate | UnsetType | None = UNSET
     daily_spend_limit: UsdAmount | UnsetType | None = UNSET
     daily_spend_limit_enabled: bool | UnsetType = UNSET
