@@ -265,6 +265,38 @@ def test_a_pooled_connection_that_died_while_idle_is_replaced_before_use(
         database.dispose()
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("write", [False, True])
+def test_work_on_a_connection_terminated_before_it_committed_runs_again_on_a_new_one(
+    migrated_postgres: str, write: bool
+) -> None:
+    """The backend was terminated (an operator, a failover) between two requests, too recently for
+    the idle ping: the next request runs on a fresh connection instead of answering 500."""
+    empty_postgres(migrated_postgres)
+    database = Database(build_engine(Settings(database_url=migrated_postgres, database_pool_size=2)))
+    killer = build_engine(Settings(database_url=migrated_postgres))
+    try:
+        backend = database.run_sync(lambda c: c.exec_driver_sql("SELECT pg_backend_pid()").scalar_one(), write=False)
+        with killer.begin() as connection:
+            assert connection.exec_driver_sql(f"SELECT pg_terminate_backend({int(backend)})").scalar_one()
+        runs: list[int] = []
+
+        def work(connection: Connection) -> int:
+            runs.append(1)
+            if write:
+                add_user(connection, 40 + len(runs))
+            pid: int = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+            return pid
+
+        after = database.run_sync(work, write=write)
+
+        assert after != backend
+        assert counts(database)[0] == (1 if write else 0)  # done once, not once per attempt
+    finally:
+        killer.dispose()
+        database.dispose()
+
+
 def test_after_a_reconnect_another_process_s_writes_are_not_hidden_by_the_cache(tmp_path: Path) -> None:
     """PRAGMA data_version compares only within one connection, so a new connection must start by
     clearing the caches: its first reading could equal the last one of the connection it replaced."""

@@ -69,7 +69,7 @@ class Database:
                     connection.info[_DATABASE] = self
                     return self._run(connection, work, write=write)
             except DBAPIError as error:
-                if attempt == ATTEMPTS or not _worth_retrying(error):
+                if attempt == ATTEMPTS or not (_worth_retrying(error) or _lost_before_commit(error)):
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -273,7 +273,13 @@ class Database:
             connection.execution_options(isolation_level="AUTOCOMMIT")
         try:
             with connection.begin():
-                result = work(connection)
+                try:
+                    result = work(connection)
+                except DBAPIError as error:
+                    # Lost before COMMIT was sent: the server rolled the transaction back, so running
+                    # it again on a new connection does it once. A failed COMMIT's outcome is unknown.
+                    error.lost_before_commit = error.connection_invalidated  # type: ignore[attr-defined]
+                    raise
         except BaseException:
             _rolled_back(connection)
             raise
@@ -305,6 +311,11 @@ def _worth_retrying(error: DBAPIError) -> bool:
         constraint = getattr(getattr(cause, "diag", None), "constraint_name", None) or ""
         return constraint.startswith("pk_")
     return isinstance(error, IntegrityError) and bool(_SQLITE_PRIMARY_KEY_TAKEN.search(str(cause)))
+
+
+def _lost_before_commit(error: DBAPIError) -> bool:
+    """The connection dropped (a restarted server, a terminated backend) before the work committed."""
+    return bool(getattr(error, "lost_before_commit", False))
 
 
 def database_of(connection: Connection) -> Database:
