@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
+from outbound_profiles.accounts import repository, tokens
 from outbound_profiles.accounts import service as accounts
 from outbound_profiles.db.database import Database
 from tests.conftest import Api, Tenant
@@ -131,3 +132,25 @@ def test_every_item_operation_needs_credentials(client: TestClient[Any], api: Ap
 
         assert_error(response, 401, AUTHENTICATION_FAILED)
     assert client.get(resource.item(item["id"]), headers=api.tenant.headers).json() == item
+
+
+def test_an_unknown_token_id_costs_what_a_known_id_with_a_wrong_secret_costs(
+    database: Database, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same statements and the same hashing either way: a refusal's time does not tell whether the id exists."""
+    work: list[str] = []
+    find, hash_secret = repository.find_credentials, tokens.hash_secret
+    monkeypatch.setattr(repository, "find_credentials", lambda *a: work.append("query") or find(*a))
+    monkeypatch.setattr(tokens, "hash_secret", lambda secret: work.append("hash") or hash_secret(secret))
+
+    def cost(token: str) -> list[str]:
+        work.clear()
+        for _ in range(3):
+            assert database.run_sync(lambda c: accounts.authenticate(c, token, None), write=False) is None
+        return list(work)
+
+    wrong_secret = cost(f"{tenant.token_id}_{'A' * 43}")
+    unknown_id = cost(f"KEY{'0' * 24}_{'A' * 43}")
+
+    assert unknown_id == wrong_secret
+    assert wrong_secret.count("hash") == 3

@@ -77,6 +77,7 @@ def revoke_token(connection: Connection, token_id: str) -> None:
 
 def _issue_token(connection: Connection, user_id: int, email: str) -> NewCredentials:
     issued = tokens.issue()
+    _credentials(connection).discard(issued.token_id)  # not unknown any more
     repository.insert_token(
         connection,
         {
@@ -104,6 +105,11 @@ def _credentials(connection: Connection) -> Cache[str, _Credentials]:
     return database_of(connection).cache("credentials")
 
 
+# What an unknown token id is remembered as: checked like any token, so that it costs what a known
+# id with a wrong secret costs and the time of a refusal does not tell whether the id exists.
+_UNKNOWN = _Credentials(tokens.hash_secret(""), "unknown", Account(0, "", None, 0, 0))
+
+
 def authenticate(connection: Connection, token: str, api_user: str | None) -> Account | None:
     """The account a token belongs to; with the v1 pair, `api_user` must name the same user or key."""
     parts = tokens.split(token)
@@ -114,17 +120,15 @@ def authenticate(connection: Connection, token: str, api_user: str | None) -> Ac
     found = cache.get(token_id)
     if found is None:
         row = repository.find_credentials(connection, token_id)
-        if row is None:
-            return None
-        found = _Credentials(row.secret_hash, row.kind, Account.from_row(row))
+        found = _UNKNOWN if row is None else _Credentials(row.secret_hash, row.kind, Account.from_row(row))
         cache.put(token_id, found)
-    if found.kind != TENANT:
-        return None
     presented = secret.encode()
     if found.verified is None or not hmac.compare_digest(presented, found.verified):
-        if not tokens.secret_matches(secret, found.secret_hash):
+        if not tokens.secret_matches(secret, found.secret_hash) or found is _UNKNOWN:
             return None
         cache.put(token_id, replace(found, verified=presented))
+    if found.kind != TENANT:
+        return None
     account = found.account
     if api_user is not None and api_user.lower() not in (account.email.lower(), token_id.lower()):
         return None
