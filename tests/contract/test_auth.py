@@ -140,8 +140,17 @@ def test_an_unknown_token_id_costs_what_a_known_id_with_a_wrong_secret_costs(
     """The same statements and the same hashing either way: a refusal's time does not tell whether the id exists."""
     work: list[str] = []
     find, hash_secret = repository.find_credentials, tokens.hash_secret
-    monkeypatch.setattr(repository, "find_credentials", lambda *a: work.append("query") or find(*a))
-    monkeypatch.setattr(tokens, "hash_secret", lambda secret: work.append("hash") or hash_secret(secret))
+
+    def counted_find(*args: Any) -> Any:
+        work.append("query")
+        return find(*args)
+
+    def counted_hash(secret: str) -> str:
+        work.append("hash")
+        return hash_secret(secret)
+
+    monkeypatch.setattr(repository, "find_credentials", counted_find)
+    monkeypatch.setattr(tokens, "hash_secret", counted_hash)
 
     def cost(token: str) -> list[str]:
         work.clear()
