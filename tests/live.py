@@ -81,21 +81,26 @@ def stop(process: subprocess.Popen[Any]) -> None:
 
 
 @contextmanager
-def live_server(database_url: str, workdir: Path, *, workers: int = 1) -> Iterator[LiveServer]:
-    with live_servers(database_url, workdir, 1, workers=workers) as (server,):
+def live_server(
+    database_url: str, workdir: Path, *, workers: int = 1, env: dict[str, str] | None = None
+) -> Iterator[LiveServer]:
+    with live_servers(database_url, workdir, 1, workers=workers, env=env) as (server,):
         yield server
 
 
 @contextmanager
-def live_servers(database_url: str, workdir: Path, count: int, *, workers: int = 1) -> Iterator[list[LiveServer]]:
-    """`count` independent servers on one database, started side by side (their start-ups overlap)."""
+def live_servers(
+    database_url: str, workdir: Path, count: int, *, workers: int = 1, env: dict[str, str] | None = None
+) -> Iterator[list[LiveServer]]:
+    """`count` independent servers on one database, started side by side (their start-ups overlap);
+    `env` adds settings to their environment."""
     started: list[LiveServer] = []
     try:
         for _ in range(count):
             port = free_port()
             while any(server.base_url.endswith(f":{port}") for server in started):
                 port = free_port()
-            started.append(_spawn(database_url, workdir, port, workers))
+            started.append(_spawn(database_url, workdir, port, workers, env or {}))
         for server in started:
             wait_until_up(server.base_url, server.process)
         yield started
@@ -104,8 +109,13 @@ def live_servers(database_url: str, workdir: Path, count: int, *, workers: int =
             stop(server.process)
 
 
-def _spawn(database_url: str, workdir: Path, port: int, workers: int) -> LiveServer:
-    env = {**os.environ, "OUTBOUND_PROFILES_DATABASE_URL": database_url, "OUTBOUND_PROFILES_LOG_LEVEL": "warning"}
+def _spawn(database_url: str, workdir: Path, port: int, workers: int, extra: dict[str, str]) -> LiveServer:
+    env = {
+        **os.environ,
+        "OUTBOUND_PROFILES_DATABASE_URL": database_url,
+        "OUTBOUND_PROFILES_LOG_LEVEL": "warning",
+        **extra,
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "outbound_profiles", "serve", "--port", str(port), "--workers", str(workers)],
         env=env,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 from dotenv import load_dotenv
 
 SqliteSynchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
+N = TypeVar("N", int, float)
 
 DEFAULT_DATABASE_URL = "sqlite:///outbound-profiles.db"
 MAX_BODY_BYTES = 1024 * 1024
@@ -24,6 +26,13 @@ class Settings:
     log_level: str = "info"
     # PostgreSQL connections per process: also how many of its requests use the database at once.
     database_pool_size: int = 10
+    # What one client may hold of the server (http/server.py): seconds to send a request's head and
+    # its body, idle seconds between requests, bytes of head, open connections per process.
+    head_timeout: float = 10.0
+    body_timeout: float = 30.0
+    keepalive_timeout: float = 5.0
+    max_head_bytes: int = 16 * 1024
+    max_connections: int = 10_000
 
     @classmethod
     def from_env(cls, *, dotenv: bool = True) -> Settings:
@@ -37,10 +46,32 @@ class Settings:
         pool_size = os.environ.get("OUTBOUND_PROFILES_DATABASE_POOL_SIZE", "10")
         if not pool_size.isdigit() or not 1 <= int(pool_size) <= 1000:
             raise ValueError(f"OUTBOUND_PROFILES_DATABASE_POOL_SIZE must be a number from 1 to 1000, not {pool_size!r}")
+        limits = {
+            "head_timeout": _number("OUTBOUND_PROFILES_HEAD_TIMEOUT", 0.1, 3600, float),
+            "body_timeout": _number("OUTBOUND_PROFILES_BODY_TIMEOUT", 0.1, 3600, float),
+            "keepalive_timeout": _number("OUTBOUND_PROFILES_KEEPALIVE_TIMEOUT", 0.1, 3600, float),
+            "max_head_bytes": _number("OUTBOUND_PROFILES_MAX_HEAD_BYTES", 1024, 1024 * 1024, int),
+            "max_connections": _number("OUTBOUND_PROFILES_MAX_CONNECTIONS", 1, 1_000_000, int),
+        }
         return cls(
+            **{name: value for name, value in limits.items() if value is not None},  # type: ignore[arg-type]
             database_pool_size=int(pool_size),
             database_url=os.environ.get("OUTBOUND_PROFILES_DATABASE_URL") or DEFAULT_DATABASE_URL,
             redis_url=os.environ.get("OUTBOUND_PROFILES_REDIS_URL") or None,
             sqlite_synchronous=synchronous,  # type: ignore[arg-type]
             log_level=os.environ.get("OUTBOUND_PROFILES_LOG_LEVEL", "info"),
         )
+
+
+def _number(name: str, minimum: N, maximum: N, kind: Callable[[str], N]) -> N | None:
+    """The setting's value, None when it is not set."""
+    raw = os.environ.get(name, "")
+    if raw == "":
+        return None
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = None
+    if value is None or not minimum <= value <= maximum:  # NaN fails the comparison too
+        raise ValueError(f"{name} must be a number from {minimum} to {maximum}, not {raw!r}")
+    return value

@@ -31,6 +31,9 @@ class ErrorCode(Enum):
     INVALID_JSON = ("10023", "Invalid JSON")
     METHOD_NOT_ALLOWED = ("10015", "Method Not Allowed")
     PAYLOAD_TOO_LARGE = ("10015", "Request body too large")
+    REQUEST_TIMEOUT = ("10015", "Request timeout")
+    URI_TOO_LONG = ("10015", "Request target too long")
+    HEADERS_TOO_LARGE = ("10015", "Request headers too large")
     # Telnyx documents no code for a failed precondition; ours is 10 followed by the status.
     PRECONDITION_FAILED = ("10412", "Precondition failed")
 

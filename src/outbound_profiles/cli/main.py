@@ -7,6 +7,7 @@ import json
 import signal
 import sys
 from collections.abc import Sequence
+from functools import partial
 from types import FrameType
 from typing import Any
 
@@ -109,6 +110,7 @@ def _exit_cleanly(_signal: int, _frame: FrameType | None) -> None:
 def _serve(args: argparse.Namespace, settings: Settings, database: Database) -> int:
     import uvicorn
 
+    from outbound_profiles.http.server import LimitedHttpProtocol, raise_open_files_limit
     from outbound_profiles.observability.logs import log_config
     from outbound_profiles.observability.metrics import multiprocess_directory
 
@@ -133,7 +135,12 @@ def _serve(args: argparse.Namespace, settings: Settings, database: Database) -> 
         "log_level": settings.log_level.lower(),
         "access_log": False,  # the application writes its own (outbound_profiles.access)
         "timeout_graceful_shutdown": SHUTDOWN_TIMEOUT_S,
+        # HTTP/1.1 with the limits of http/server.py; the service has no WebSocket route.
+        "http": partial(LimitedHttpProtocol, settings=settings),
+        "ws": "none",
+        "timeout_keep_alive": settings.keepalive_timeout,
     }
+    raise_open_files_limit(settings.max_connections)
     # uvicorn drains on SIGTERM and then raises it again, to die of it (exit status 143); the
     # handler it restores before that is this one, so a drained server exits 0. With workers, the
     # parent handles the signals itself and returns once its workers have drained.

@@ -14,6 +14,8 @@ from outbound_profiles.http.allow import with_head
 from outbound_profiles.http.schemas import ErrorEnvelope, ErrorObject, ErrorSource
 
 logger = logging.getLogger("outbound_profiles.errors")
+CLIENT_CLOSED = 499  # nginx's status for a request whose client went away before its answer
+_CLIENT_WENT_AWAY = "client disconnected prematurely"  # what Litestar raises when the body stops coming
 UNEXPECTED = (Problem(ErrorCode.UNEXPECTED, "An unexpected error occurred."),)
 _STATUS_CODES = {
     400: ErrorCode.BAD_REQUEST,
@@ -60,6 +62,10 @@ def handle_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Resp
     if exc.status_code == 413:
         return handle_api_error(_, PayloadTooLarge(1024 * 1024))
     if exc.status_code >= 500:
+        if exc.detail == _CLIENT_WENT_AWAY:
+            # Not the server's failure: the client closed the connection, or the server closed it when
+            # the body was late (http/server.py). No one reads the answer; the metrics count it as 499.
+            return error_response(CLIENT_CLOSED, (Problem(ErrorCode.BAD_REQUEST, "The client went away."),))
         return handle_unexpected(_, exc)
     headers: dict[str, str] = {}
     if isinstance(exc, MethodNotAllowedException):

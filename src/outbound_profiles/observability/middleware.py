@@ -29,7 +29,7 @@ import msgspec
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from outbound_profiles.http.errors import UNEXPECTED, envelope
+from outbound_profiles.http.errors import CLIENT_CLOSED, UNEXPECTED, envelope
 from outbound_profiles.observability.logs import ACCESS_LOGGER, REQUEST_ID
 from outbound_profiles.observability.metrics import UNMATCHED, Metrics
 
@@ -38,8 +38,6 @@ _VALID_ID = re.compile(rb"[\x21-\x7e]{1,128}")
 # RFC 9562: version 4 in bits 48-51, variant 0b10 in bits 64-65 (counted from the most significant).
 _UUID4_CLEAR = ~((0xF << 76) | (0x3 << 62))
 _UUID4_SET = (0x4 << 76) | (0x2 << 62)
-# A request whose client went away before any response (or that was cancelled at shutdown).
-CLIENT_CLOSED: Final = 499
 _UNEXPECTED_BODY = msgspec.json.encode(envelope(UNEXPECTED))
 _errors = logging.getLogger("outbound_profiles.errors")
 
