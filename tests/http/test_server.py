@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.live import LiveServer, live_server
@@ -138,6 +139,10 @@ def test_a_promised_body_that_never_comes_is_answered_408(limited: LiveServer) -
 
     assert "body did not arrive in time" in _refusal(received, 408)
     assert BODY_TIMEOUT * 0.9 <= seconds < BODY_TIMEOUT + 2
+    # The application saw its client go away: not a server error (500), which would also be logged.
+    metrics = httpx.get(f"{limited.base_url}/metrics").text
+    assert 'route="/security/connections",status="499"' in metrics
+    assert 'status="500"' not in metrics
 
 
 def test_a_kept_alive_connection_gets_the_whole_head_timeout_for_each_request(limited: LiveServer) -> None:
