@@ -35,7 +35,8 @@ from outbound_profiles.observability.middleware import new_request_id
 
 logger = logging.getLogger("outbound_profiles.server")
 
-# What the parser is reading. Between requests (DONE) uvicorn's keep-alive timeout applies.
+# What the parser is reading. Between requests (DONE) uvicorn's keep-alive timeout applies, also to
+# a connection that has sent part of its next request and then nothing more.
 _HEAD: Final = 1
 _BODY: Final = 2
 _DONE: Final = 3
@@ -51,6 +52,7 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         self.limits = settings
         self._reading = _HEAD
         self._head_bytes = 0
+        self._deadline: float | None = None  # when the part being read must have arrived
         self._timer: asyncio.TimerHandle | None = None
         self._refusal: tuple[int, ErrorCode, str] | None = None
 
@@ -59,10 +61,13 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         if len(self.connections) > self.limits.max_connections:
             transport.close()
             return
-        self._arm(self.limits.head_timeout)
+        self._set_deadline(self.limits.head_timeout)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
+        self._deadline = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -70,34 +75,32 @@ class LimitedHttpProtocol(HttpToolsProtocol):
             self._next_request()
         if self._reading == _HEAD:
             self._head_bytes += len(data)
-        super().data_received(data)
+        HttpToolsProtocol.data_received(self, data)  # not super(): these run for every request
         # Counted as it arrives, so that a head that never ends is refused before it is all in memory.
         if self._reading == _HEAD and self._head_bytes > self.limits.max_head_bytes:
             self._refuse(*self._head_too_large())
 
-    def on_message_begin(self) -> None:
-        if self._reading == _DONE:  # the next request began in the same read as the last one's end
-            self._next_request()
-        super().on_message_begin()
-
     def on_headers_complete(self) -> None:
-        size = len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
-        if size > self.limits.max_head_bytes:
+        # What arrived may hold some of the body too: only then is the head measured exactly.
+        if self._head_bytes > self.limits.max_head_bytes and self._head_size() > self.limits.max_head_bytes:
             self._refusal = self._head_too_large()
             raise _Refused
         self._reading = _BODY
-        self._arm(self.limits.body_timeout)
-        super().on_headers_complete()
+        self._set_deadline(self.limits.body_timeout)
+        HttpToolsProtocol.on_headers_complete(self)
 
     def on_message_complete(self) -> None:
         self._reading = _DONE
-        self._disarm()
-        super().on_message_complete()
+        self._deadline = None
+        HttpToolsProtocol.on_message_complete(self)
 
     def _next_request(self) -> None:
         self._reading = _HEAD
         self._head_bytes = 0
-        self._arm(self.limits.head_timeout)
+        self._set_deadline(self.limits.head_timeout)
+
+    def _head_size(self) -> int:
+        return len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
 
     def send_400_response(self, msg: str) -> None:
         """uvicorn's answer to a request the parser refused (or a callback stopped): the envelope."""
@@ -110,17 +113,24 @@ class LimitedHttpProtocol(HttpToolsProtocol):
             return 414, ErrorCode.URI_TOO_LONG, f"The request target is longer than {limit} bytes."
         return 431, ErrorCode.HEADERS_TOO_LARGE, f"The request line and headers are longer than {limit} bytes."
 
-    def _arm(self, seconds: float) -> None:
-        self._disarm()
-        self._timer = self.loop.call_later(seconds, self._timed_out)
-
-    def _disarm(self) -> None:
-        if self._timer is not None:
+    def _set_deadline(self, seconds: float) -> None:
+        """One timer per connection, moved only when the deadline comes sooner than it would fire:
+        not two timers made and cancelled per request."""
+        self._deadline = deadline = self.loop.time() + seconds
+        if self._timer is not None and self._timer.when() > deadline:
             self._timer.cancel()
             self._timer = None
+        if self._timer is None:
+            self._timer = self.loop.call_at(deadline, self._check_deadline)
 
-    def _timed_out(self) -> None:
+    def _check_deadline(self) -> None:
         self._timer = None
+        if self._deadline is None:
+            return  # nothing is being read (the next request re-arms the timer)
+        if self.loop.time() < self._deadline:
+            self._timer = self.loop.call_at(self._deadline, self._check_deadline)
+            return
+        self._deadline = None
         if self._reading == _HEAD and self._head_bytes == 0:
             self.transport.close()  # nothing was asked: nothing to answer
             return
@@ -129,7 +139,7 @@ class LimitedHttpProtocol(HttpToolsProtocol):
 
     def _refuse(self, status: int, code: ErrorCode, detail: str) -> None:
         """Answer `status` in the envelope, if no other answer is due first, and close the connection."""
-        self._disarm()
+        self._deadline = None
         if self.transport.is_closing():
             return
         cycle = self.cycle
