@@ -12,7 +12,10 @@ Each test runs on two independent `serve` processes on one database, and on the 
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
+
+import httpx
 
 from tests.contract.helpers import AUTHENTICATION_FAILED, NOT_FOUND, RESOURCE_IN_USE, assert_error
 from tests.multiprocess.sides import CONNECTIONS, PROFILES, Pair, Side, bearer
@@ -122,3 +125,39 @@ def assert_gone(side: Side, url: str, trunk: str) -> None:
     assert_error(side.request("PUT", url, json={"name": "again"}), 404, NOT_FOUND)
     assert_error(side.request("PUT", f"{url}/actions/attach_connections", json={"connection_ids": [trunk]}), 404)
     assert_error(side.request("DELETE", url), 404, NOT_FOUND)
+
+
+def test_no_reader_sees_half_of_an_update(pair: Pair) -> None:
+    """A writer flips a profile between two whole states (name and connection together) while readers
+    on the other process read it alone and in the list: every answer shows one state or the other,
+    never the name of one with the connection of the other."""
+    a, b = pair.both
+    one, two = (a.ok("POST", CONNECTIONS, {"connection_name": name})["id"] for name in ("one", "two"))
+    states = {"A": [one], "B": [two]}
+    profile = a.ok("POST", PROFILES, {"connection_ids": [one], "name": "A"})
+    url = f"{PROFILES}/{profile['id']}"
+    stop = threading.Event()
+    seen: list[tuple[str, list[str]]] = []
+
+    def read() -> None:
+        with httpx.Client(base_url=b.process.server.base_url, headers=bearer(b.token), timeout=30) as http:
+            while not stop.is_set():
+                shown = [http.get(url).json()]
+                shown += [p for p in http.get(PROFILES).json() if p["id"] == profile["id"]]
+                seen.extend((p["name"], [c["id"] for c in p["connections"]]) for p in shown)
+
+    readers = [threading.Thread(target=read) for _ in range(3)]
+    for reader in readers:
+        reader.start()
+    try:
+        for flip in range(150):
+            name = "B" if flip % 2 == 0 else "A"
+            a.ok("PUT", url, {"name": name, "connection_ids": states[name]})
+    finally:
+        stop.set()
+        for reader in readers:
+            reader.join(timeout=30)
+
+    torn = [(name, ids) for name, ids in seen if states[name] != ids]
+    assert seen
+    assert torn == [], f"{len(torn)} of {len(seen)} answers showed a state that never existed: {torn[:3]}"

@@ -9,7 +9,8 @@ it never awaits, so the process's transactions run one after another (SQLite has
 anyway) and a write costs tens of microseconds instead of a thread hop and a pool checkout. The
 requests of one turn of the event loop share one COMMIT, each in a savepoint of its own and each
 answered only once that COMMIT is done (`db/group_commit.py`). On PostgreSQL the function runs in
-a worker thread on a pooled connection, where row locks order writers.
+a worker thread on a pooled connection, where row locks order writers; a read runs in a read-only
+REPEATABLE READ transaction, one snapshot for all its statements.
 
 The Database also keeps the in-process caches valid (see `db/cache.py`).
 """
@@ -267,10 +268,10 @@ class Database:
 
     def _run(self, connection: Connection, work: Callable[[Connection], T], *, write: bool) -> T:
         if not write:
-            # PostgreSQL: a read runs in autocommit mode. Under READ COMMITTED every statement takes
-            # its own snapshot anyway, so BEGIN and COMMIT (two round trips) would add nothing; the
-            # pool resets the mode when the connection goes back.
-            connection.execution_options(isolation_level="AUTOCOMMIT")
+            # PostgreSQL: a read is one snapshot, however many statements it takes (a profile, then
+            # its connections; a page, its count, their connections), so that it never shows half of
+            # an update that committed in between. The pool resets the mode when the connection goes back.
+            connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
         try:
             with connection.begin():
                 try:
