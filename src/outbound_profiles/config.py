@@ -9,6 +9,7 @@ from typing import Literal
 from dotenv import load_dotenv
 
 SqliteSynchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
+UnknownFields = Literal["ignore", "refuse"]
 
 DEFAULT_DATABASE_URL = "sqlite:///outbound-profiles.db"
 MAX_BODY_BYTES = 1024 * 1024
@@ -24,6 +25,9 @@ class Settings:
     log_level: str = "info"
     # PostgreSQL connections per process: also how many of its requests use the database at once.
     database_pool_size: int = 10
+    # API v2: body members and query parameters it does not know are ignored, as Telnyx does (a newer
+    # SDK's field, an `extra_body`); "refuse" answers them with a 422 that names each one.
+    v2_unknown_fields: UnknownFields = "ignore"
 
     @classmethod
     def from_env(cls, *, dotenv: bool = True) -> Settings:
@@ -37,10 +41,14 @@ class Settings:
         pool_size = os.environ.get("OUTBOUND_PROFILES_DATABASE_POOL_SIZE", "10")
         if not pool_size.isdigit() or not 1 <= int(pool_size) <= 1000:
             raise ValueError(f"OUTBOUND_PROFILES_DATABASE_POOL_SIZE must be a number from 1 to 1000, not {pool_size!r}")
+        unknown = os.environ.get("OUTBOUND_PROFILES_V2_UNKNOWN_FIELDS", "ignore").lower()
+        if unknown not in ("ignore", "refuse"):
+            raise ValueError(f"OUTBOUND_PROFILES_V2_UNKNOWN_FIELDS must be ignore or refuse, not {unknown!r}")
         return cls(
             database_pool_size=int(pool_size),
             database_url=os.environ.get("OUTBOUND_PROFILES_DATABASE_URL") or DEFAULT_DATABASE_URL,
             redis_url=os.environ.get("OUTBOUND_PROFILES_REDIS_URL") or None,
             sqlite_synchronous=synchronous,  # type: ignore[arg-type]
             log_level=os.environ.get("OUTBOUND_PROFILES_LOG_LEVEL", "info"),
+            v2_unknown_fields=unknown,  # type: ignore[arg-type]
         )

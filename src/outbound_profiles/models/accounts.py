@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import BigInteger, Column, ForeignKey, Integer, String, Table
 
 from outbound_profiles.models.base import UtcDateTime, metadata
@@ -13,6 +15,9 @@ users = Table(
     Column("default_cps", Integer, nullable=False),
     Column("max_cps", Integer, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    # The user's UUID, shown by API v2 as a billing group's `organization_id` (Telnyx: `format: uuid`).
+    # Made on insert when the statement does not give one.
+    Column("organization_id", String(36), nullable=False, unique=True, default=lambda: str(uuid.uuid4())),
 )
 
 api_tokens = Table(

@@ -47,7 +47,7 @@ TimeOfDay = Annotated[
         examples=["08:00:00"],
     ),
 ]
-CallsPerCld = Annotated[int, Meta(ge=1, le=2_147_483_647)]
+CallsPerCld = Annotated[int, Meta(ge=0, le=2_147_483_647)]  # 0: no call to any one number
 
 READ_ONLY_FIELDS = frozenset(
     {

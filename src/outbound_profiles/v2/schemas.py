@@ -8,7 +8,6 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from outbound_profiles.profiles.schemas import (
-    CallingWindowIn,
     CallRecordingChannels,
     CallRecordingFormat,
     Count,
@@ -24,6 +23,27 @@ ServicePlanV2 = Literal["us", "international", "global"]
 CallRecordingTypeV2 = Literal["all", "none", "by_caller_phone_number"]
 Name = Annotated[str, Meta(min_length=3, max_length=255, pattern=r"^[^\x00]*$")]
 Alpha2 = Annotated[str, Meta(pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha2", examples=["US"])]
+# Read by `calling_window.utc_time_of_day`, which reports a string that is not a time.
+TimeIn = Annotated[
+    str,
+    Meta(
+        description="UTC time of day: HH:MM, HH:MM:SS, or an RFC 3339 time (a fraction is dropped; "
+        "Z or an offset, converted to UTC)",
+        examples=["08:00:00.00Z"],
+    ),
+]
+TimeOut = Annotated[str, Meta(description="UTC time of day, HH:MM:SS.00Z", examples=["08:00:00.00Z"])]
+CallsPerCldV2 = Annotated[
+    int,
+    Meta(
+        ge=0,
+        le=2_147_483_647,
+        description="Calls one called number may get in the window; 0: none (the profile places no "
+        "call); null: no limit",
+    ),
+]
+Uuid = Annotated[str, Meta(extra_json_schema={"format": "uuid"})]
+Timestamp = Annotated[str, Meta(description="ISO 8601, UTC, milliseconds", examples=["2026-11-27T04:05:06.123Z"])]
 
 # Fields of a v2 object that a client may send back as it read them: ignored.
 PROFILE_READ_ONLY = frozenset({"id", "record_type", "connections_count", "created_at", "updated_at"})
@@ -37,6 +57,15 @@ class CallRecording(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     call_recording_caller_phone_numbers: list[PhoneNumber] | UnsetType = UNSET
     call_recording_format: CallRecordingFormat | UnsetType = UNSET
     call_recording_channels: CallRecordingChannels | UnsetType = UNSET
+
+
+class CallingWindowIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Partial like `call_recording`: a member left out keeps its value (without a stored window: the
+    whole day, no limit). start > end wraps midnight; start == end is the whole day."""
+
+    start_time: TimeIn | UnsetType = UNSET
+    end_time: TimeIn | UnsetType = UNSET
+    calls_per_cld: CallsPerCldV2 | UnsetType | None = UNSET
 
 
 class OutboundVoiceProfileWrite(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -66,15 +95,15 @@ class CallRecordingOut(msgspec.Struct):
 
 
 class CallingWindowOut(msgspec.Struct):
-    start_time: str
-    end_time: str
+    start_time: TimeOut
+    end_time: TimeOut
     calls_per_cld: int | None
 
 
 class OutboundVoiceProfileOut(msgspec.Struct):
     id: str
     record_type: Literal["outbound_voice_profile"]
-    name: str | None
+    name: Annotated[str, Meta(description='A profile made in v1 without a name shows ""')]
     connections_count: int
     traffic_type: TrafficTypeV2
     service_plan: ServicePlanV2
@@ -89,17 +118,17 @@ class OutboundVoiceProfileOut(msgspec.Struct):
     call_recording: CallRecordingOut
     calling_window: CallingWindowOut | None
     billing_group_id: str | None
-    created_at: str
-    updated_at: str
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class BillingGroupV2Out(msgspec.Struct):
-    id: str
+    id: Uuid
     record_type: Literal["billing_group"]
     name: str | None
-    organization_id: str
-    created_at: str
-    updated_at: str
+    organization_id: Annotated[Uuid, Meta(description="The user's UUID")]
+    created_at: Timestamp
+    updated_at: Timestamp
     deleted_at: None
 
 
