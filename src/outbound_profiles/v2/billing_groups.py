@@ -16,7 +16,6 @@ from sqlalchemy import Connection
 from outbound_profiles.accounts.account import Account
 from outbound_profiles.accounts.repository import organization_id
 from outbound_profiles.billing_groups import service
-from outbound_profiles.billing_groups.schemas import BillingGroupWrite
 from outbound_profiles.errors import ResourceInUse
 from outbound_profiles.http.body import decode_object
 from outbound_profiles.http.credentials import as_user
@@ -24,7 +23,12 @@ from outbound_profiles.http.schemas import ErrorEnvelope
 from outbound_profiles.v2.errors import Conflict, v2_status
 from outbound_profiles.v2.mapping import billing_group_out
 from outbound_profiles.v2.requests import create_v2, known, no_query, strict, v2_query
-from outbound_profiles.v2.schemas import BILLING_GROUP_READ_ONLY, BillingGroupData, BillingGroupList
+from outbound_profiles.v2.schemas import (
+    BILLING_GROUP_READ_ONLY,
+    BillingGroupData,
+    BillingGroupList,
+    BillingGroupWriteV2,
+)
 from outbound_profiles.v2.service import PAGE_PARAMETERS, meta, page_of
 
 _LIST_QUERY = frozenset(name for name, _, _ in PAGE_PARAMETERS)
@@ -58,7 +62,7 @@ async def list_billing_groups(request: Request[Any, Any, Any]) -> BillingGroupLi
     operation_id="createBillingGroupV2",
     summary="Create a billing group (v2)",
     status_code=200,
-    body=BillingGroupWrite,
+    body=BillingGroupWriteV2,
 )
 async def create_billing_group(request: Request[Any, Any, Any]) -> BillingGroupData:
     def create(connection: Connection, account: Account, body: dict[str, Any], refuse: bool) -> BillingGroupData:
@@ -80,7 +84,7 @@ async def retrieve_billing_group(request: Request[Any, Any, Any], group_id: From
     "/{group_id:str}",
     operation_id="updateBillingGroupV2",
     summary="Update a billing group (v2)",
-    body=BillingGroupWrite,
+    body=BillingGroupWriteV2,
 )
 async def update_billing_group(request: Request[Any, Any, Any], group_id: FromPath[str]) -> BillingGroupData:
     raw = await request.body()

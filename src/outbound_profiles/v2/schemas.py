@@ -14,6 +14,7 @@ from outbound_profiles.profiles.schemas import (
     PhoneNumber,
     Rate,
     Tag,
+    Text255,
     UsagePaymentMethod,
     UsdAmount,
 )
@@ -42,7 +43,6 @@ CallsPerCldV2 = Annotated[
         "call); null: no limit",
     ),
 ]
-Uuid = Annotated[str, Meta(extra_json_schema={"format": "uuid"})]
 Timestamp = Annotated[str, Meta(description="ISO 8601, UTC, milliseconds", examples=["2026-11-27T04:05:06.123Z"])]
 
 # Fields of a v2 object that a client may send back as it read them: ignored.
@@ -50,7 +50,11 @@ PROFILE_READ_ONLY = frozenset({"id", "record_type", "connections_count", "create
 BILLING_GROUP_READ_ONLY = frozenset({"organization_id", "deleted_at"})
 
 
-class CallRecording(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+# The write Structs do not forbid unknown members: v2 ignores them unless configured to refuse them
+# (`v2/requests.py`), and the service reports them itself then; the document says they are allowed.
+
+
+class CallRecording(msgspec.Struct, kw_only=True):
     """Partial like the profile: a field left out keeps its value."""
 
     call_recording_type: CallRecordingTypeV2 | UnsetType = UNSET
@@ -59,7 +63,7 @@ class CallRecording(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     call_recording_channels: CallRecordingChannels | UnsetType = UNSET
 
 
-class CallingWindowIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class CallingWindowIn(msgspec.Struct, kw_only=True):
     """Partial like `call_recording`: a member left out keeps its value (without a stored window: the
     whole day, no limit). start > end wraps midnight; start == end is the whole day."""
 
@@ -68,7 +72,7 @@ class CallingWindowIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     calls_per_cld: CallsPerCldV2 | UnsetType | None = UNSET
 
 
-class OutboundVoiceProfileWrite(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class OutboundVoiceProfileWrite(msgspec.Struct, kw_only=True):
     """Create and update (PATCH, partial) body; `name` is required in both."""
 
     name: Name
@@ -85,6 +89,12 @@ class OutboundVoiceProfileWrite(msgspec.Struct, forbid_unknown_fields=True, kw_o
     call_recording: CallRecording | UnsetType = UNSET
     billing_group_id: str | UnsetType | None = UNSET
     calling_window: CallingWindowIn | UnsetType | None = UNSET
+
+
+class BillingGroupWriteV2(msgspec.Struct, kw_only=True):
+    """Create and update body (the v1 service checks it); in an update, an absent name is left unchanged."""
+
+    name: Text255 | UnsetType | None = UNSET
 
 
 class CallRecordingOut(msgspec.Struct):
@@ -123,10 +133,10 @@ class OutboundVoiceProfileOut(msgspec.Struct):
 
 
 class BillingGroupV2Out(msgspec.Struct):
-    id: Uuid
+    id: str
     record_type: Literal["billing_group"]
     name: str | None
-    organization_id: Annotated[Uuid, Meta(description="The user's UUID")]
+    organization_id: Annotated[str, Meta(description="The user's UUID")]
     created_at: Timestamp
     updated_at: Timestamp
     deleted_at: None

@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 
 from outbound_profiles.accounts.account import Account
 from outbound_profiles.errors import InvalidRequest, Problem, Problems, Unprocessable
-from outbound_profiles.http.body import convert_fields
+from outbound_profiles.http.body import convert_fields, escape_pointer
 from outbound_profiles.http.conditional import Condition
 from outbound_profiles.http.pagination import MAX_PAGE
 from outbound_profiles.http.query import Query, SortKey
@@ -171,15 +171,13 @@ class _Translated:
 
 def _translate(body: dict[str, Any], stored: CallingWindow | None, strict: bool) -> _Translated:
     found = Problems()
-    body = {k: v for k, v in body.items() if k not in PROFILE_READ_ONLY}
-    if not strict:
-        body = known(body, _FIELDS)
+    body = _known({k: v for k, v in body.items() if k not in PROFILE_READ_ONLY}, _FIELDS, "", strict, found)
     window: dict[str, Any] | None = None
     for name, schema in _NESTED.items():
         value = body.get(name)
         if not isinstance(value, dict):
             continue  # absent, null, or not an object (the whole body's check reports it)
-        value = value if strict else known(value, _MEMBERS[name])
+        value = _known(value, _MEMBERS[name], f"/{name}", strict, found)
         body[name] = value = _whole_numbers(value, name)
         # Member by member: msgspec stops at an object's first problem.
         members = Problems()
@@ -206,6 +204,15 @@ def _translate(body: dict[str, Any], stored: CallingWindow | None, strict: bool)
             translated.for_service.add(pointer, problem.detail, problem.code)
             translated.as_found[for_service] = problem
     return translated
+
+
+def _known(members: dict[str, Any], names: frozenset[str], at: str, strict: bool, found: Problems) -> dict[str, Any]:
+    """The members v2 knows; when `strict`, each other one is reported."""
+    if strict:
+        for name in members:
+            if name not in names:
+                found.add(f"{at}/{escape_pointer(name)}", f"Unknown field {name!r}.")
+    return known(members, names)
 
 
 def _whole_numbers(members: dict[str, Any], name: str | None) -> dict[str, Any]:
