@@ -128,7 +128,7 @@ def test_a_whole_number_written_with_a_fraction_is_an_integer(surfaces: Surfaces
     made = profiles.create(
         name="floats",
         concurrent_call_limit=10.0,  # type: ignore[arg-type]
-        calling_window={"start_time": "08:00", "end_time": "09:00", "calls_per_cld": 3.0},  # type: ignore[typeddict-item]
+        calling_window={"start_time": "08:00", "end_time": "09:00", "calls_per_cld": 3.0},  # type: ignore[arg-type]
     ).data
     assert made is not None
     assert made.calling_window is not None
@@ -143,7 +143,7 @@ def test_an_error_names_the_value_that_was_sent(surfaces: Surfaces) -> None:
     with pytest.raises(telnyx.UnprocessableEntityError) as wrong:
         surfaces.sdk.outbound_voice_profiles.create(
             name="recorded",
-            call_recording={"call_recording_type": "by_call_phone_number"},  # type: ignore[typeddict-item]
+            call_recording={"call_recording_type": "by_call_phone_number"},  # type: ignore[arg-type]
         )
 
     (error,) = wrong.value.body["errors"]  # type: ignore[index]
