@@ -1,8 +1,11 @@
 """Outbound voice profiles through API v2: translate, call the v1 service, translate back.
 
-Every rule is the v1 service's. A v2 body is first checked against v2's schema (names, string
-enums, alpha2 destinations, `name` of at least 3 characters); what passes goes to the service in
-v1's names, and the problems of both stages are reported together, as a 422, in v2's names.
+Every rule is the v1 service's. A v2 body loses the members v2 does not know (or has each reported,
+with `OUTBOUND_PROFILES_V2_UNKNOWN_FIELDS=refuse`), is checked against v2's schema (names, string
+enums, alpha2 destinations, `name` of at least 3 characters, whole numbers written `10.0` read as
+integers), and its `calling_window` is merged with the stored one; what passes goes to the service in
+v1's names, and the problems of both stages are reported together, as a 422: v2's as found, the
+service's in v2's names.
 """
 
 from __future__ import annotations
