@@ -11,6 +11,7 @@ from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
 from litestar import Request
+from sqlalchemy import Connection
 
 from outbound_profiles.accounts.account import Account
 from outbound_profiles.config import Settings
@@ -49,14 +50,14 @@ def no_query(request: Request[Any, Any, Any]) -> None:
 async def create_v2(
     request: Request[Any, Any, Any],
     answer: Any,
-    create: Callable[[Any, Account, dict[str, Any], bool], T],
+    create: Callable[[Connection, Account, dict[str, Any], bool], T],
 ) -> T:
     """A v2 create from a JSON object body, run as the caller and honouring `Idempotency-Key`;
     `create` is told whether unknown members are refused."""
     raw = await request.body()
     refuse = strict(request)
 
-    def work(connection: Any, account: Account) -> T:
+    def work(connection: Connection, account: Account) -> T:
         no_query(request)
         return create(connection, account, decode_object(raw), refuse)
 
