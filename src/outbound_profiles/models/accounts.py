@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Integer, String, Table
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, Table
 
 from outbound_profiles.models.base import UtcDateTime, metadata
 
@@ -16,8 +16,10 @@ users = Table(
     Column("max_cps", Integer, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     # The user's UUID, shown by API v2 as a billing group's `organization_id` (Telnyx: `format: uuid`).
-    # Made on insert when the statement does not give one.
-    Column("organization_id", String(36), nullable=False, unique=True, default=lambda: str(uuid.uuid4())),
+    # Made on insert when the statement does not give one. (NOT NULL in the database on PostgreSQL
+    # only: see the migration 2026_12_06_organization_id.)
+    Column("organization_id", String(36), nullable=False, default=lambda: str(uuid.uuid4())),
+    Index("uq_users_organization_id", "organization_id", unique=True),
 )
 
 api_tokens = Table(
