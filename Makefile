@@ -7,10 +7,15 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: run test check lint types pytest bench format clean
 
-$(STAMP): pyproject.toml
+NODE_SDK := tests/v2/node
+
+# The official Telnyx Node SDK for tests/v2/test_node_sdk.py, pinned in $(NODE_SDK)/package-lock.json
+# (needs Node.js and npm; nothing is fetched when the tests run).
+$(STAMP): pyproject.toml $(NODE_SDK)/package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev,postgres]'
+	npm ci --prefix $(NODE_SDK) --no-audit --no-fund --silent
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -47,4 +52,4 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix src tests bench
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis $(NODE_SDK)/node_modules

@@ -11,6 +11,7 @@ from dotenv import load_dotenv
 
 SqliteSynchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
 N = TypeVar("N", int, float)
+UnknownFields = Literal["ignore", "refuse"]
 
 DEFAULT_DATABASE_URL = "sqlite:///outbound-profiles.db"
 MAX_BODY_BYTES = 1024 * 1024
@@ -33,6 +34,9 @@ class Settings:
     keepalive_timeout: float = 5.0
     max_head_bytes: int = 16 * 1024
     max_connections: int = 10_000
+    # API v2: body members and query parameters it does not know are ignored, as Telnyx does (a newer
+    # SDK's field, an `extra_body`); "refuse" answers them with a 422 that names each one.
+    v2_unknown_fields: UnknownFields = "ignore"
 
     @classmethod
     def from_env(cls, *, dotenv: bool = True) -> Settings:
@@ -53,6 +57,9 @@ class Settings:
             "max_head_bytes": _number("OUTBOUND_PROFILES_MAX_HEAD_BYTES", 1024, 1024 * 1024, int),
             "max_connections": _number("OUTBOUND_PROFILES_MAX_CONNECTIONS", 1, 1_000_000, int),
         }
+        unknown = os.environ.get("OUTBOUND_PROFILES_V2_UNKNOWN_FIELDS", "ignore").lower()
+        if unknown not in ("ignore", "refuse"):
+            raise ValueError(f"OUTBOUND_PROFILES_V2_UNKNOWN_FIELDS must be ignore or refuse, not {unknown!r}")
         return cls(
             **{name: value for name, value in limits.items() if value is not None},  # type: ignore[arg-type]
             database_pool_size=int(pool_size),
@@ -60,6 +67,7 @@ class Settings:
             redis_url=os.environ.get("OUTBOUND_PROFILES_REDIS_URL") or None,
             sqlite_synchronous=synchronous,  # type: ignore[arg-type]
             log_level=os.environ.get("OUTBOUND_PROFILES_LOG_LEVEL", "info"),
+            v2_unknown_fields=unknown,  # type: ignore[arg-type]
         )
 
 

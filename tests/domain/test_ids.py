@@ -95,3 +95,21 @@ def test_parse_id_accepts_positive_63_bit_numbers(text: str, value: int) -> None
 )
 def test_parse_id_refuses_what_cannot_be_an_id(text: str) -> None:
     assert parse_id(text) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "canonical"),
+    [
+        ("6a09cdc3-8948-47f0-aa62-74ac943d6c58", "6a09cdc3-8948-47f0-aa62-74ac943d6c58"),
+        ("6A09CDC3-8948-47F0-AA62-74AC943D6C58", "6a09cdc3-8948-47f0-aa62-74ac943d6c58"),
+        ("6a09cdc3-8948-47F0-aa62-74ac943d6c58", "6a09cdc3-8948-47f0-aa62-74ac943d6c58"),
+        ("6a09cdc389484 7f0aa6274ac943d6c58", None),
+        ("6a09cdc3894847f0aa6274ac943d6c58", None),
+        ("{6a09cdc3-8948-47f0-aa62-74ac943d6c5}", None),
+        ("6a09cdc3-8948-47f0-aa62-74ac943d6c5g", None),
+        ("6a09cdc3-8948-47f0-aa62-74ac943d6c5\u0660", None),
+        ("", None),
+    ],
+)
+def test_a_uuid_is_read_in_any_case(value: str, canonical: str | None) -> None:
+    assert ids.canonical_uuid(value) == canonical

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
+from litestar.testing import TestClient
 from telnyx import Telnyx
 
+from outbound_profiles.app import create_app
+from outbound_profiles.config import Settings
+from outbound_profiles.db.database import Database
 from tests.live import LiveServer
 
 
@@ -39,3 +44,11 @@ def surfaces(server: LiveServer) -> Iterator[Surfaces]:
 def v1_json(response: httpx.Response) -> Any:
     assert response.status_code == 200, response.text
     return response.json()
+
+
+@pytest.fixture
+def strict_client(settings: Settings, database: Database) -> Iterator[TestClient[Any]]:
+    """The app with OUTBOUND_PROFILES_V2_UNKNOWN_FIELDS=refuse, on the same database as `client`."""
+    strict = dataclasses.replace(settings, v2_unknown_fields="refuse")
+    with TestClient(create_app(strict, database)) as test_client:
+        yield test_client

@@ -25,6 +25,11 @@ def test_v2_documents_its_shapes_and_422(client: TestClient[Any]) -> None:
     )
     listed = {p["name"] for p in paths["/v2/outbound_voice_profiles"]["get"]["parameters"]}
     assert listed == {"page[number]", "page[size]", "filter[name][contains]", "sort"}
+    # Unknown members are ignored by default, so the v2 bodies do not forbid them.
+    for name in (body, "CallRecording", "CallingWindowIn", "BillingGroupWriteV2"):
+        assert schemas[name].get("additionalProperties", True) is not False, name
+    in_use = paths["/v2/billing_groups/{group_id}"]["delete"]["responses"]["409"]
+    assert in_use["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorEnvelope")
 
 
 def test_every_create_documents_the_idempotency_key(client: TestClient[Any]) -> None:

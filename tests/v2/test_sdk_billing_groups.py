@@ -45,8 +45,9 @@ def test_a_group_in_use_cannot_be_deleted_and_profiles_reference_groups_across_s
     assert profile is not None
     assert profile.billing_group_id == group["id"]
 
-    with pytest.raises(telnyx.UnprocessableEntityError) as in_use:
+    with pytest.raises(telnyx.ConflictError) as in_use:  # Telnyx documents 409 "Resource conflict or in use"
         surfaces.sdk.billing_groups.delete(group["id"])
+    assert in_use.value.status_code == 409
     assert in_use.value.body["errors"][0]["code"] == "10021"  # type: ignore[index]
 
     with pytest.raises(telnyx.UnprocessableEntityError) as unknown:

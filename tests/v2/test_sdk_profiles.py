@@ -51,7 +51,7 @@ def test_every_operation_through_the_sdk(surfaces: Surfaces) -> None:
         "dual",
     )
     assert created.calling_window is not None
-    assert (created.calling_window.start_time, created.calling_window.end_time) == ("22:00:00", "06:00:30")
+    assert (created.calling_window.start_time, created.calling_window.end_time) == ("22:00:00.00Z", "06:00:30.00Z")
     assert created.calling_window.calls_per_cld == 3
     assert created.connections_count == 0
     assert created.created_at == created.updated_at
@@ -171,7 +171,7 @@ def test_a_profile_made_through_the_sdk_is_changed_in_v1_which_keeps_its_calling
     assert seen is not None
     assert seen.calling_window is not None
     assert (seen.concurrent_call_limit, seen.enabled, seen.tags) == (7, False, ["x"])
-    assert (seen.calling_window.start_time, seen.calling_window.end_time) == ("08:00:00", "08:00:00")
+    assert (seen.calling_window.start_time, seen.calling_window.end_time) == ("08:00:00.00Z", "08:00:00.00Z")
     assert seen.calling_window.calls_per_cld is None
 
 

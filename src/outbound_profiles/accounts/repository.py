@@ -44,3 +44,9 @@ def revoke_token(connection: Connection, token_id: str, at: datetime) -> bool:
         update(api_tokens).where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None)).values(revoked_at=at)
     )
     return result.rowcount == 1
+
+
+def organization_id(connection: Connection, user_id: int) -> str:
+    """The user's UUID (API v2 shows it as a billing group's `organization_id`)."""
+    value: str = connection.execute(select(users.c.organization_id).where(users.c.id == user_id)).scalar_one()
+    return value

@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from typing import Any, Literal
 
 from sqlalchemy import Connection, delete, exists, func, select, update
 
+from outbound_profiles.domain.ids import canonical_uuid
 from outbound_profiles.models import billing_groups, outbound_profiles
 from outbound_profiles.models.base import Record
-
-
-def is_group_id(value: str) -> bool:
-    """Whether `value` can be a group's id: a UUID in canonical form (ids are made as `str(uuid4())`).
-
-    Anything else is no group, and never reaches the database (PostgreSQL refuses a NUL character
-    in a text parameter, so a stray one would otherwise be a 500).
-    """
-    try:
-        return len(value) == 36 and str(uuid.UUID(value)) == value
-    except ValueError:
-        return False
-
 
 Lock = Literal["update", "key share"]
 
@@ -30,9 +17,12 @@ Lock = Literal["update", "key share"]
 def get(connection: Connection, user_id: int, group_id: str, *, lock: Lock | None = None) -> Record | None:
     """The user's group; `lock` (PostgreSQL): "update" to change or delete it, "key share" to make a
     profile point at it (a delete then waits for that profile's transaction, and sees it)."""
-    if not is_group_id(group_id):
+    # Only a UUID (in any case: RFC 9562) can be a group; anything else never reaches the database
+    # (PostgreSQL refuses a NUL character in a text parameter, so a stray one would be a 500).
+    canonical = canonical_uuid(group_id)
+    if canonical is None:
         return None
-    statement = select(billing_groups).where(billing_groups.c.user_id == user_id, billing_groups.c.id == group_id)
+    statement = select(billing_groups).where(billing_groups.c.user_id == user_id, billing_groups.c.id == canonical)
     if lock is not None:
         statement = statement.with_for_update(key_share=lock == "key share")
     return connection.execute(statement).first()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+import uuid
 
 _EPOCH_MS = 1_577_836_800_000  # 2020-01-01T00:00:00Z
 _NODE_BITS = 10
@@ -52,3 +53,18 @@ def parse_id(value: str) -> int | None:
         return None
     number = int(value)
     return number if 0 < number < (1 << 63) else None
+
+
+def canonical_uuid(value: str) -> str | None:
+    """A UUID written `8-4-4-4-12` in any case, in its canonical lower-case form; None for anything else.
+
+    UUIDs are case-insensitive (RFC 9562): "6A09CDC3-..." names the same resource as "6a09cdc3-...".
+    Other spellings `uuid.UUID` accepts (braces, `urn:uuid:`, no hyphens) are not ids of ours.
+    """
+    if len(value) != 36 or not value.isascii():
+        return None
+    try:
+        canonical = str(uuid.UUID(value))
+    except ValueError:
+        return None
+    return canonical if canonical == value.lower() else None

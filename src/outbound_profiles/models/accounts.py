@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Integer, String, Table
+import uuid
+
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, Table
 
 from outbound_profiles.models.base import UtcDateTime, metadata
 
@@ -13,6 +15,11 @@ users = Table(
     Column("default_cps", Integer, nullable=False),
     Column("max_cps", Integer, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    # The user's UUID, shown by API v2 as a billing group's `organization_id` (Telnyx: `format: uuid`).
+    # Made on insert when the statement does not give one. (NOT NULL in the database on PostgreSQL
+    # only: see the migration 2026_12_06_organization_id.)
+    Column("organization_id", String(36), nullable=False, default=lambda: str(uuid.uuid4())),
+    Index("uq_users_organization_id", "organization_id", unique=True),
 )
 
 api_tokens = Table(

@@ -13,7 +13,7 @@ from typing import Any, Final
 import msgspec
 
 from outbound_profiles.domain import countries
-from outbound_profiles.domain.ids import parse_id
+from outbound_profiles.domain.ids import canonical_uuid, parse_id
 from outbound_profiles.domain.money import parse_usd_amount
 from outbound_profiles.domain.phone import e164_problem
 from outbound_profiles.errors import Problems
@@ -139,6 +139,11 @@ def _unique(values: list[Any], _: Problems) -> list[Any]:
     return list(dict.fromkeys(values))
 
 
+def _group_id(value: str, _: Problems) -> str:
+    # A UUID in any case names the same group (RFC 9562); anything else is left for rule 9 to refuse.
+    return canonical_uuid(value) or value
+
+
 def _recording_type(value: str, _: Problems) -> str:
     return RECORDING_TYPE_ALIASES.get(value, value)
 
@@ -154,4 +159,5 @@ _CANONICAL: Final[dict[str, Callable[[Any, Problems], Any]]] = {
     "max_destination_rate": _rate,
     "calling_window": _calling_window,
     "daily_spend_limit": _spend_limit,
+    "billing_group_id": _group_id,
 }

@@ -47,7 +47,7 @@ TimeOfDay = Annotated[
         examples=["08:00:00"],
     ),
 ]
-CallsPerCld = Annotated[int, Meta(ge=1, le=2_147_483_647)]
+CallsPerCld = Annotated[int, Meta(ge=0, le=2_147_483_647)]  # 0: no call to any one number
 
 # The longest list each field takes: every entry is checked, and a profile is read on every call.
 MAX_CONNECTION_IDS = 1_000

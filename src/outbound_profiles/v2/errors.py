@@ -1,13 +1,20 @@
-"""API v2 answers 422 where v1 answers 400 (SPEC §11): same envelope, same codes."""
+"""API v2's statuses: 422 where v1 answers 400 (SPEC §11; same envelope, same codes), and 409 where
+Telnyx documents a conflict (deleting a billing group in use)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable
 from typing import TypeVar
 
-from outbound_profiles.errors import InvalidRequest, ResourceInUse, Unprocessable
+from outbound_profiles.errors import ApiError, InvalidRequest, ResourceInUse, Unprocessable
 
 T = TypeVar("T")
+
+
+class Conflict(ApiError):
+    """409: the resource is in use (code 10021), where Telnyx's v2 documents "Resource conflict or in use"."""
+
+    status = 409
 
 
 async def v2_status(call: Awaitable[T]) -> T:

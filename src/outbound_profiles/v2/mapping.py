@@ -10,7 +10,8 @@ call_recording_type, ..._phone_numbers, ..._format, ..._channels
                                      call_recording: {call_recording_type ("by_caller_phone_number"),
                                                       call_recording_caller_phone_numbers, ...}
 connections                          connections_count
-(not shown)                          calling_window
+(not shown)                          calling_window (times shown as HH:MM:SS.00Z)
+timestamps with microseconds         timestamps with milliseconds (as Telnyx's v2 examples)
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from outbound_profiles.billing_groups.schemas import BillingGroupOut
 from outbound_profiles.domain.timestamps import iso8601
 from outbound_profiles.errors import Problem
 from outbound_profiles.profiles.views import ProfileView
+from outbound_profiles.v2 import calling_window
 from outbound_profiles.v2.schemas import (
     BillingGroupV2Out,
     CallingWindowOut,
@@ -110,7 +112,7 @@ def profile_out(view: ProfileView) -> OutboundVoiceProfileOut:
     return OutboundVoiceProfileOut(
         id=str(p.id),
         record_type="outbound_voice_profile",
-        name=p.name,
+        name=p.name or "",  # Telnyx types `name` as a string: a profile made in v1 without one shows ""
         connections_count=len(view.connections),
         traffic_type=_TRAFFIC_NAMES[p.traffic_type],  # type: ignore[arg-type]
         service_plan=_PLAN_NAMES[p.service_plan],  # type: ignore[arg-type]
@@ -131,21 +133,28 @@ def profile_out(view: ProfileView) -> OutboundVoiceProfileOut:
         calling_window=None
         if window is None
         else CallingWindowOut(
-            start_time=window.start_time, end_time=window.end_time, calls_per_cld=window.calls_per_cld
+            start_time=calling_window.shown(window.start_time),
+            end_time=calling_window.shown(window.end_time),
+            calls_per_cld=window.calls_per_cld,
         ),
         billing_group_id=p.billing_group_id,
-        created_at=iso8601(p.created_at),
-        updated_at=iso8601(p.updated_at),
+        created_at=milliseconds(iso8601(p.created_at)),
+        updated_at=milliseconds(iso8601(p.updated_at)),
     )
 
 
-def billing_group_out(group: BillingGroupOut, user_id: int) -> BillingGroupV2Out:
+def billing_group_out(group: BillingGroupOut, organization_id: str) -> BillingGroupV2Out:
     return BillingGroupV2Out(
         id=group.id,
         record_type="billing_group",
         name=group.name,
-        organization_id=str(user_id),
-        created_at=group.created_at,
-        updated_at=group.updated_at,
+        organization_id=organization_id,
+        created_at=milliseconds(group.created_at),
+        updated_at=milliseconds(group.updated_at),
         deleted_at=None,
     )
+
+
+def milliseconds(timestamp: str) -> str:
+    """v1's `2026-11-27T04:05:06.123456Z` as Telnyx's v2 examples write it: `2026-11-27T04:05:06.123Z`."""
+    return timestamp[:23] + "Z"

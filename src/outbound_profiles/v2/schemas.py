@@ -9,13 +9,13 @@ from msgspec import UNSET, Meta, UnsetType
 
 from outbound_profiles.profiles.schemas import (
     MAX_DESTINATIONS,
-    CallingWindowIn,
     CallRecordingChannels,
     CallRecordingFormat,
     Count,
     PhoneNumbers,
     Rate,
     Tags,
+    Text255,
     UsagePaymentMethod,
     UsdAmount,
 )
@@ -25,13 +25,37 @@ ServicePlanV2 = Literal["us", "international", "global"]
 CallRecordingTypeV2 = Literal["all", "none", "by_caller_phone_number"]
 Name = Annotated[str, Meta(min_length=3, max_length=255, pattern=r"^[^\x00]*$")]
 Alpha2 = Annotated[str, Meta(pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha2", examples=["US"])]
+# Read by `calling_window.utc_time_of_day`, which reports a string that is not a time.
+TimeIn = Annotated[
+    str,
+    Meta(
+        description="UTC time of day: HH:MM, HH:MM:SS, or an RFC 3339 time (a fraction is dropped; "
+        "Z or an offset, converted to UTC)",
+        examples=["08:00:00.00Z"],
+    ),
+]
+TimeOut = Annotated[str, Meta(description="UTC time of day, HH:MM:SS.00Z", examples=["08:00:00.00Z"])]
+CallsPerCldV2 = Annotated[
+    int,
+    Meta(
+        ge=0,
+        le=2_147_483_647,
+        description="Calls one called number may get in the window; 0: none (the profile places no "
+        "call); null: no limit",
+    ),
+]
+Timestamp = Annotated[str, Meta(description="ISO 8601, UTC, milliseconds", examples=["2026-11-27T04:05:06.123Z"])]
 
 # Fields of a v2 object that a client may send back as it read them: ignored.
 PROFILE_READ_ONLY = frozenset({"id", "record_type", "connections_count", "created_at", "updated_at"})
 BILLING_GROUP_READ_ONLY = frozenset({"organization_id", "deleted_at"})
 
 
-class CallRecording(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+# The write Structs do not forbid unknown members: v2 ignores them unless configured to refuse them
+# (`v2/requests.py`), and the service reports them itself then; the document says they are allowed.
+
+
+class CallRecording(msgspec.Struct, kw_only=True):
     """Partial like the profile: a field left out keeps its value."""
 
     call_recording_type: CallRecordingTypeV2 | UnsetType = UNSET
@@ -40,7 +64,16 @@ class CallRecording(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     call_recording_channels: CallRecordingChannels | UnsetType = UNSET
 
 
-class OutboundVoiceProfileWrite(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class CallingWindowIn(msgspec.Struct, kw_only=True):
+    """Partial like `call_recording`: a member left out keeps its value (without a stored window: the
+    whole day, no limit). start > end wraps midnight; start == end is the whole day."""
+
+    start_time: TimeIn | UnsetType = UNSET
+    end_time: TimeIn | UnsetType = UNSET
+    calls_per_cld: CallsPerCldV2 | UnsetType | None = UNSET
+
+
+class OutboundVoiceProfileWrite(msgspec.Struct, kw_only=True):
     """Create and update (PATCH, partial) body; `name` is required in both."""
 
     name: Name
@@ -59,6 +92,12 @@ class OutboundVoiceProfileWrite(msgspec.Struct, forbid_unknown_fields=True, kw_o
     calling_window: CallingWindowIn | UnsetType | None = UNSET
 
 
+class BillingGroupWriteV2(msgspec.Struct, kw_only=True):
+    """Create and update body (the v1 service checks it); in an update, an absent name is left unchanged."""
+
+    name: Text255 | UnsetType | None = UNSET
+
+
 class CallRecordingOut(msgspec.Struct):
     call_recording_type: CallRecordingTypeV2
     call_recording_caller_phone_numbers: list[str]
@@ -67,15 +106,15 @@ class CallRecordingOut(msgspec.Struct):
 
 
 class CallingWindowOut(msgspec.Struct):
-    start_time: str
-    end_time: str
+    start_time: TimeOut
+    end_time: TimeOut
     calls_per_cld: int | None
 
 
 class OutboundVoiceProfileOut(msgspec.Struct):
     id: str
     record_type: Literal["outbound_voice_profile"]
-    name: str | None
+    name: Annotated[str, Meta(description='A profile made in v1 without a name shows ""')]
     connections_count: int
     traffic_type: TrafficTypeV2
     service_plan: ServicePlanV2
@@ -90,17 +129,17 @@ class OutboundVoiceProfileOut(msgspec.Struct):
     call_recording: CallRecordingOut
     calling_window: CallingWindowOut | None
     billing_group_id: str | None
-    created_at: str
-    updated_at: str
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class BillingGroupV2Out(msgspec.Struct):
     id: str
     record_type: Literal["billing_group"]
     name: str | None
-    organization_id: str
-    created_at: str
-    updated_at: str
+    organization_id: Annotated[str, Meta(description="The user's UUID")]
+    created_at: Timestamp
+    updated_at: Timestamp
     deleted_at: None
 
 
