@@ -224,15 +224,16 @@ def test_a_transaction_left_open_on_the_driver_does_not_block_the_next_request(s
 
 @pytest.mark.postgres
 def test_one_database_serves_two_event_loops_at_once(migrated_postgres: str) -> None:
-    """PostgreSQL's work runs in threads limited to the pool's size; each event loop has its own
-    limiter (an anyio limiter wakes waiters on its own loop only). SQLite's work runs inline on the
-    one loop of its process, so this is PostgreSQL's alone."""
+    """PostgreSQL's work runs on the asynchronous driver, whose connections belong to the loop that
+    opened them: each event loop has its own pool (of the configured size), closed on that loop.
+    SQLite's work runs inline on the one loop of its process, so this is PostgreSQL's alone."""
     empty_postgres(migrated_postgres)
     database = Database(build_engine(Settings(database_url=migrated_postgres, database_pool_size=1)))
     database.run_sync(lambda c: add_user(c, 1), write=True)
 
     async def many_reads() -> int:
         results = await asyncio.gather(*(database.read(lambda c: counts_in(c)[0]) for _ in range(50)))
+        await database.close_connections()
         return sum(results)
 
     try:

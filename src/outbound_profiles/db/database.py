@@ -8,9 +8,10 @@ On SQLite the function runs inline on the event loop, on one connection the proc
 it never awaits, so the process's transactions run one after another (SQLite has one writer
 anyway) and a write costs tens of microseconds instead of a thread hop and a pool checkout. The
 requests of one turn of the event loop share one COMMIT, each in a savepoint of its own and each
-answered only once that COMMIT is done (`db/group_commit.py`). On PostgreSQL the function runs in
-a worker thread on a pooled connection, where row locks order writers; a read runs in a read-only
-REPEATABLE READ transaction, one snapshot for all its statements.
+answered only once that COMMIT is done (`db/group_commit.py`). On PostgreSQL the function runs on
+the event loop too, on a pooled connection of the asynchronous driver (psycopg), where row locks
+order writers; a read runs in a read-only REPEATABLE READ transaction, one snapshot for all its
+statements. `run_sync` (the command line, tests) runs the same function on a synchronous connection.
 
 The Database also keeps the in-process caches valid (see `db/cache.py`).
 """
@@ -24,13 +25,12 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
-import anyio.to_thread
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.pool import QueuePool
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from outbound_profiles.db.cache import Cache
-from outbound_profiles.db.engine import is_sqlite
+from outbound_profiles.db.engine import async_engine_like, is_sqlite
 from outbound_profiles.db.group_commit import Batch, driver_call, driver_of, end
 
 T = TypeVar("T")
@@ -48,7 +48,7 @@ class Database:
         self._caches: dict[str, Cache[Any, Any]] = {}
         self._checkpointer: threading.Thread | None = None
         self._stop = threading.Event()
-        self._limiters: WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = WeakKeyDictionary()
+        self._async_engines: WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncEngine] = WeakKeyDictionary()
 
     def cache(self, name: str, *, max_entries: int = 100_000) -> Cache[Any, Any]:
         """The named cache of this database (created on first use; disabled off SQLite)."""
@@ -78,14 +78,41 @@ class Database:
         # Not a coroutine itself: it hands over the one that does the work (one frame less per write).
         if self.is_sqlite:
             return self._batched(work)
-        return anyio.to_thread.run_sync(lambda: self.run_sync(work, write=True), limiter=self._pool_limiter())
+        return self._on_event_loop(work, write=True)
 
     async def read(self, work: Callable[[Connection], T]) -> T:
         if self.is_sqlite:
             # A read alone commits nothing and answers at once; during a batch it may see the
             # batch's writes, so it joins the batch and waits for its COMMIT.
             return self.run_sync(work, write=False) if self._batch is None else await self._batched(work)
-        return await anyio.to_thread.run_sync(lambda: self.run_sync(work, write=False), limiter=self._pool_limiter())
+        return await self._on_event_loop(work, write=False)
+
+    async def _on_event_loop(self, work: Callable[[Connection], T], *, write: bool) -> T:
+        """PostgreSQL: `work` on the event loop, on the asynchronous driver. `work` is the same plain
+        function as everywhere: each statement it runs suspends the request (SQLAlchemy's greenlet
+        bridge) while PostgreSQL answers, and other requests run meanwhile; no thread, no GIL hand-off."""
+        engine = self._async_engine()
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                async with engine.connect() as connection:
+                    return await connection.run_sync(self._run_here, work, write)
+            except DBAPIError as error:
+                if attempt == ATTEMPTS or not (_worth_retrying(error) or _lost_before_commit(error)):
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _run_here(self, connection: Connection, work: Callable[[Connection], T], write: bool) -> T:
+        connection.info[_DATABASE] = self
+        return self._run(connection, work, write=write)
+
+    def _async_engine(self) -> AsyncEngine:
+        """The asynchronous engine of the running event loop: a driver connection belongs to the
+        loop that opened it (a server has one loop; tests may run several)."""
+        loop = asyncio.get_running_loop()
+        engine = self._async_engines.get(loop)
+        if engine is None:
+            engine = self._async_engines[loop] = async_engine_like(self.engine)
+        return engine
 
     async def _batched(self, work: Callable[[Connection], T]) -> T:
         """SQLite: `work` in a savepoint of the loop turn's batch, answered after the batch's COMMIT."""
@@ -177,16 +204,6 @@ class Database:
             cache.clear()
         batch.settle(error)
 
-    def _pool_limiter(self) -> anyio.CapacityLimiter:
-        """As many threads at once as the pool has connections. One limiter per event loop: a limiter
-        wakes its waiters on its own loop (a server has one loop; tests may run several)."""
-        loop = asyncio.get_running_loop()
-        limiter = self._limiters.get(loop)
-        if limiter is None:
-            size = self.engine.pool.size() if isinstance(self.engine.pool, QueuePool) else 1
-            limiter = self._limiters[loop] = anyio.CapacityLimiter(size)
-        return limiter
-
     def start_checkpoints(self, interval: float = 1.0) -> None:
         """Checkpoint SQLite's WAL from a background thread, so no request waits for its fsync."""
         if not self.is_sqlite or self._checkpointer is not None:
@@ -204,7 +221,20 @@ class Database:
                 # PASSIVE never blocks writers: it copies what it can and leaves the rest for next time.
                 driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
+    async def close_connections(self) -> None:
+        """Close the asynchronous driver's connections of the running event loop (at shutdown)."""
+        engine = self._async_engines.pop(asyncio.get_running_loop(), None)
+        if engine is not None:
+            await engine.dispose()
+
     def dispose(self) -> None:
+        for loop, engine in list(self._async_engines.items()):
+            # Left by an event loop that has stopped (tests run several): closed on it if it can still run.
+            if not loop.is_closed() and not loop.is_running():
+                loop.run_until_complete(engine.dispose())
+            else:
+                engine.sync_engine.dispose(close=False)
+        self._async_engines.clear()
         self.commit_batch()
         if self._checkpointer is not None:
             self._stop.set()

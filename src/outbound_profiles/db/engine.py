@@ -9,7 +9,8 @@ import msgspec
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 
 from outbound_profiles.config import Settings
 
@@ -32,15 +33,25 @@ def build_engine(settings: Settings) -> Engine:
     # A fixed pool, no overflow: Database lets only as many requests into the database at once as
     # there are connections (the rest wait on the event loop), so connections are never opened and
     # closed under load, and none is made to wait for one while holding a thread.
-    engine = create_engine(
-        url,
-        pool_size=settings.database_pool_size,
-        max_overflow=0,
-        json_serializer=_json_serializer,
-        json_deserializer=msgspec.json.decode,
-    )
+    engine = create_engine(url, pool_size=settings.database_pool_size, **_POSTGRES_OPTIONS)
     _ping_when_idle(engine)
     return engine
+
+
+_POSTGRES_OPTIONS: dict[str, Any] = {
+    "max_overflow": 0,
+    "json_serializer": _json_serializer,
+    "json_deserializer": msgspec.json.decode,
+}
+
+
+def async_engine_like(engine: Engine) -> AsyncEngine:
+    """PostgreSQL: the asynchronous engine of the same database, with the same pool and options; a
+    request waits on the event loop for a free connection."""
+    pool_size = engine.pool.size() if isinstance(engine.pool, QueuePool) else 1
+    async_engine = create_async_engine(engine.url, pool_size=pool_size, **_POSTGRES_OPTIONS)
+    _ping_when_idle(async_engine.sync_engine)
+    return async_engine
 
 
 PING_AFTER_IDLE_S = 1.0
@@ -62,7 +73,9 @@ def _ping_when_idle(engine: Engine) -> None:
         if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_S:
             return  # new, or used a moment ago
         try:
-            dbapi_connection.execute("SELECT 1")
+            cursor = dbapi_connection.cursor()  # the driver's, or its asynchronous one adapted
+            cursor.execute("SELECT 1")
+            cursor.close()
             dbapi_connection.rollback()
         except Exception as error:
             raise DisconnectionError(f"the pooled connection failed its ping: {error}") from error
