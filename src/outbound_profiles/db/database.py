@@ -188,7 +188,8 @@ class Database:
 
     def start_checkpoints(self, interval: float = 1.0) -> None:
         """Checkpoint SQLite's WAL from a background thread, so no request waits for its fsync."""
-        if not self.is_sqlite or self._checkpointer is not None:
+        # An in-memory database has no WAL, and its one connection is the requests' own.
+        if not self.is_sqlite or self._checkpointer is not None or self.engine.url.database in (None, "", ":memory:"):
             return
         self._stop.clear()
         self._checkpointer = threading.Thread(

@@ -13,6 +13,8 @@ users = Table(
     Column("default_cps", Integer, nullable=False),
     Column("max_cps", Integer, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    # Set by `users disable`: the user's tokens no longer authenticate (cleared by `users enable`).
+    Column("disabled_at", UtcDateTime, nullable=True),
 )
 
 api_tokens = Table(
@@ -25,4 +27,6 @@ api_tokens = Table(
     Column("kind", String(16), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("revoked_at", UtcDateTime, nullable=True),
+    # When the token last authenticated a request, to within `accounts.service.LAST_USED_RESOLUTION_S`.
+    Column("last_used_at", UtcDateTime, nullable=True),
 )
