@@ -25,8 +25,11 @@ def test_the_sdk_works_against_the_stand_in(telnyx_api: RunningService) -> None:
     client = Telnyx(api_key=telnyx_api.token, base_url=f"{telnyx_api.base_url}/v2", max_retries=0)
 
     created = client.outbound_voice_profiles.create(name="office", whitelisted_destinations=["US"]).data
+    assert created is not None
+    assert created.id is not None
     fetched = client.outbound_voice_profiles.retrieve(created.id).data
 
+    assert fetched is not None
     assert fetched.name == "office"
     assert fetched.whitelisted_destinations == ["US"]
     with pytest.raises(telnyx.AuthenticationError):
