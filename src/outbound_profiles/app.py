@@ -15,7 +15,7 @@ from outbound_profiles.db.engine import build_engine
 from outbound_profiles.health.router import router as health_router
 from outbound_profiles.http.allow import CompleteAllowHeader
 from outbound_profiles.http.errors import EXCEPTION_HANDLERS
-from outbound_profiles.http.openapi import openapi_config
+from outbound_profiles.http.openapi import docs_assets_router, openapi_config
 from outbound_profiles.observability.metrics import Metrics
 from outbound_profiles.observability.middleware import ObservabilityMiddleware
 from outbound_profiles.observability.router import router as metrics_router
@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             v2_billing_groups_router,
             health_router,
             metrics_router,
+            docs_assets_router,
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(),

@@ -5,7 +5,6 @@ completion."""
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 from pathlib import Path
@@ -15,8 +14,6 @@ import pytest
 
 from tests.cli.helpers import SCRIPT, assert_failed_clearly, environment, run
 from tests.live import free_port, process_tree, stop, wait_until_up
-
-POSTGRES_URL = os.environ.get("OUTBOUND_PROFILES_TEST_POSTGRES_URL")
 
 
 def run_with(tmp_path: Path, variables: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -79,10 +76,8 @@ def test_an_unreachable_postgresql_is_one_line_and_exit_code_1(tmp_path: Path) -
 
 
 @pytest.mark.postgres
-def test_a_missing_postgresql_database_is_one_line_and_exit_code_2(tmp_path: Path) -> None:
-    if not POSTGRES_URL:
-        pytest.skip("needs OUTBOUND_PROFILES_TEST_POSTGRES_URL")
-    server = POSTGRES_URL.rsplit("/", 1)[0].replace("postgresql+psycopg://", "postgres://")
+def test_a_missing_postgresql_database_is_one_line_and_exit_code_2(tmp_path: Path, migrated_postgres: str) -> None:
+    server = migrated_postgres.rsplit("/", 1)[0].replace("postgresql+psycopg://", "postgres://")
 
     result = run_with(tmp_path, {"OUTBOUND_PROFILES_DATABASE_URL": f"{server}/no_such_database_here"}, "db", "upgrade")
 
