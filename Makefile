@@ -17,7 +17,7 @@ HOST ?=
 # at every later step until `make clean`.
 venv-python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
-	  echo "make: outbound-profiles needs Python 3.11 or newer, and '$(PYTHON)' is $$($(PYTHON) --version 2>&1 || echo missing)." >&2; \
+	  echo "make: outbound-profiles needs Python 3.11 or newer, and '$(PYTHON)' is $$($(PYTHON) --version 2>&1 | head -1)." >&2; \
 	  echo "make: name a suitable one, e.g. make $(MAKECMDGOALS) PYTHON=python3.11" >&2; exit 2; }
 	@if [ -e $(VENV) ] && ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then \
 	  echo "make: $(VENV) has no working Python 3.11+; making it again with $(PYTHON)"; rm -rf $(VENV); fi

@@ -88,7 +88,7 @@ _ERROR_MEDIA = OpenAPIMediaType(schema=Reference("#/components/schemas/ErrorEnve
 _V2_INVALID = "The request is invalid (API v2 uses 422): every problem is listed, each with its JSON pointer."
 
 
-# SPEC §7: any one of these authenticates a request (the v1 pair needs both headers).
+# Any one of these authenticates a request (the v1 pair needs both headers).
 SECURITY_SCHEMES: dict[str, SecurityScheme | Reference] = {
     "bearerToken": SecurityScheme(type="http", scheme="bearer", description="`Authorization: Bearer <token>`."),
     "tokenScheme": SecurityScheme(

@@ -1,4 +1,4 @@
-"""Request and response shapes of `/termination/endpoints` (SPEC §3).
+"""Request and response shapes of `/termination/endpoints`.
 
 The request Structs state each field's JSON type and constraints once: the request parser
 checks bodies against them and the OpenAPI document is generated from them. Absent and null are

@@ -1,4 +1,4 @@
-"""`/v2/billing_groups` (SPEC §11): the v1 billing group service in v2's envelopes."""
+"""`/v2/billing_groups`: the v1 billing group service in v2's envelopes."""
 
 from __future__ import annotations
 

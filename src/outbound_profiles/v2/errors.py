@@ -1,4 +1,4 @@
-"""API v2 answers 422 where v1 answers 400 (SPEC §11): same envelope, same codes."""
+"""API v2 answers 422 where v1 answers 400: same envelope, same codes."""
 
 from __future__ import annotations
 
