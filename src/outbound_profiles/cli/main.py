@@ -135,7 +135,7 @@ def _serve(args: argparse.Namespace, settings: Settings, database: Database) -> 
     from outbound_profiles.observability.logs import log_config
     from outbound_profiles.observability.metrics import multiprocess_directory
 
-    logs = log_config(settings.log_level)
+    logs = log_config(settings.log_level)  # first: a bad level is refused before anything starts
     memory = is_memory(settings.database_url)
     if memory and args.workers != 1:
         raise Failure(
@@ -179,7 +179,7 @@ def _serve(args: argparse.Namespace, settings: Settings, database: Database) -> 
         if args.workers > 1:
             from outbound_profiles.cli.workers import Workers
 
-            config = uvicorn.Config(app, **options)
+            config = uvicorn.Config(APP, **options)
             Workers(config, sockets=[config.bind_socket()]).run()
         else:
             uvicorn.run(app, **options)
@@ -194,3 +194,7 @@ def _check_listen(host: str, port: int) -> None:
     except OSError as error:
         reason = os.strerror(error.errno) if error.errno else str(error)
         raise Failure(f"cannot listen on {host}:{port}: {reason} (set --port or OUTBOUND_PROFILES_PORT)") from None
+
+
+if __name__ == "__main__":
+    sys.exit(main())
