@@ -189,7 +189,13 @@ def test_import_telnyx_prints_a_summary(settings: Settings, tmp_path: Path, teln
 def test_import_telnyx_refuses_clearly(settings: Settings, tmp_path: Path, telnyx_account: LiveServer) -> None:
     run_json(settings.database_url, "users", "create", "ops@example.com", cwd=tmp_path)
     base = f"{telnyx_account.base_url}/v2"
+    key = Account(telnyx_account).key
     cases = [
+        # v1's lists are bare arrays: not the API v2 the command reads.
+        (
+            ["--api-key", key, "--base-url", telnyx_account.base_url, "--user", "ops@example.com"],
+            ["answered 400", "--base-url"],
+        ),
         (["--api-key", "KEY00_wrong", "--base-url", base, "--user", "ops@example.com"], ["refused the API key", "401"]),
         (
             ["--api-key", "KEY00_x", "--base-url", "http://127.0.0.1:1/v2", "--user", "ops@example.com"],

@@ -42,13 +42,19 @@ def fetch_all(client: httpx.Client, path: str, page_size: int) -> Iterator[tuple
         if response.status_code in (401, 403):
             raise Failure(f"the Telnyx API refused the API key ({response.status_code}); check --api-key")
         if response.status_code != 200:
-            raise Failure(f"the Telnyx API answered {response.status_code} to GET {response.url}")
-        body = response.json()
-        meta = body.get("meta") or {}
-        total = int(meta.get("total_results", len(body["data"])))
-        for item in body["data"]:
+            raise Failure(
+                f"the Telnyx API answered {response.status_code} to GET {response.url}; "
+                "check --base-url (API v2's, ending in /v2)"
+            )
+        try:
+            body = response.json()
+            items, meta = list(body["data"]), body.get("meta") or {}
+            total = int(meta.get("total_results", len(items)))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise Failure(f"GET {response.url} did not answer a Telnyx API v2 list; check --base-url") from None
+        for item in items:
             yield item, total
-        if not body["data"] or number >= int(meta.get("total_pages", 1)):
+        if not items or number >= int(meta.get("total_pages", 1)):
             return
         number += 1
 
