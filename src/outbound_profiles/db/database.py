@@ -9,8 +9,8 @@ it never awaits, so the process's transactions run one after another (SQLite has
 anyway) and a write costs tens of microseconds instead of a thread hop and a pool checkout. The
 requests of one turn of the event loop share one COMMIT, each in a savepoint of its own and each
 answered only once that COMMIT is done (`db/group_commit.py`). On PostgreSQL the function runs in
-a worker thread on a pooled connection, where row locks order writers; a read runs in a read-only
-REPEATABLE READ transaction, one snapshot for all its statements.
+a worker thread on a pooled connection, where row locks order writers; a read runs in a REPEATABLE
+READ transaction, one snapshot for all its statements.
 
 The Database also keeps the in-process caches valid (see `db/cache.py`).
 """
@@ -189,7 +189,8 @@ class Database:
 
     def start_checkpoints(self, interval: float = 1.0) -> None:
         """Checkpoint SQLite's WAL from a background thread, so no request waits for its fsync."""
-        if not self.is_sqlite or self._checkpointer is not None:
+        # An in-memory database has no WAL, and its one connection is the requests' own.
+        if not self.is_sqlite or self._checkpointer is not None or self.engine.url.database in (None, "", ":memory:"):
             return
         self._stop.clear()
         self._checkpointer = threading.Thread(
@@ -271,7 +272,8 @@ class Database:
             # PostgreSQL: a read is one snapshot, however many statements it takes (a profile, then
             # its connections; a page, its count, their connections), so that it never shows half of
             # an update that committed in between. The pool resets the mode when the connection goes back.
-            connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+            # Not READ ONLY: authentication may record a token's use (accounts/service.py).
+            connection.execution_options(isolation_level="REPEATABLE READ")
         try:
             with connection.begin():
                 try:
