@@ -4,9 +4,9 @@ Every test that uses the database runs twice: on SQLite, where each test gets it
 from one migrated once per session, and on PostgreSQL, where one database is migrated once per
 session and emptied before each test. Tests share no state and run in any order.
 
-The PostgreSQL pass runs when OUTBOUND_PROFILES_TEST_POSTGRES_URL is set (e.g.
-postgresql+psycopg://postgres@127.0.0.1:5432/test; its database is wiped); otherwise it is skipped
-with that reason, unless OUTBOUND_PROFILES_TEST_REQUIRE_POSTGRES=1, which makes it an error (CI).
+Which PostgreSQL the pass runs on (OUTBOUND_PROFILES_TEST_POSTGRES_URL, or one found at the default
+address) is decided in `tests/postgres.py`. Without one, the PostgreSQL tests are left out and the
+run says so in one line; OUTBOUND_PROFILES_TEST_REQUIRE_POSTGRES=1 makes that an error (CI).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from outbound_profiles.db.database import Database
 from outbound_profiles.db.engine import build_engine
 from outbound_profiles.db.migrate import upgrade
 from outbound_profiles.models import metadata
+from tests import postgres
 from tests.live import LiveServer, live_server
 
 
@@ -43,24 +44,51 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-POSTGRES_URL = os.environ.get("OUTBOUND_PROFILES_TEST_POSTGRES_URL")
 REQUIRE_POSTGRES = os.environ.get("OUTBOUND_PROFILES_TEST_REQUIRE_POSTGRES") == "1"
+_POSTGRES = pytest.StashKey[postgres.Postgres]()
+_LEFT_OUT = pytest.StashKey[int]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_POSTGRES] = postgres.find()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    found = config.stash[_POSTGRES]
+    return f"PostgreSQL pass: {found.url} ({found.reason})" if found.url else "PostgreSQL pass: not run"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    found = config.stash[_POSTGRES]
+    if found.url is not None:
+        return
+    if REQUIRE_POSTGRES:
+        raise pytest.UsageError(f"OUTBOUND_PROFILES_TEST_REQUIRE_POSTGRES=1 but {found.reason}")
+    left_out = [item for item in items if item.get_closest_marker("postgres") is not None]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if item.get_closest_marker("postgres") is None]
+    config.stash[_LEFT_OUT] = len(left_out)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    left_out = config.stash.get(_LEFT_OUT, 0)
+    if left_out:
+        reason = config.stash[_POSTGRES].reason
+        terminalreporter.write_line(f"PostgreSQL pass NOT RUN ({left_out} tests left out): {reason}", yellow=True)
 
 
 @pytest.fixture(scope="session")
-def migrated_postgres() -> str:
-    if not POSTGRES_URL:
-        reason = "the PostgreSQL pass needs OUTBOUND_PROFILES_TEST_POSTGRES_URL=postgresql+psycopg://..."
-        if REQUIRE_POSTGRES:
-            pytest.fail(reason)
-        pytest.skip(reason)
-    engine = build_engine(Settings(database_url=POSTGRES_URL))
+def migrated_postgres(pytestconfig: pytest.Config) -> str:
+    url = pytestconfig.stash[_POSTGRES].url
+    assert url is not None, "the PostgreSQL tests are left out when there is no PostgreSQL"
+    engine = build_engine(Settings(database_url=url))
     with engine.begin() as connection:
         connection.exec_driver_sql("DROP SCHEMA public CASCADE")
         connection.exec_driver_sql("CREATE SCHEMA public")
     upgrade(engine)
     engine.dispose()
-    return POSTGRES_URL
+    return url
 
 
 def empty_postgres(url: str) -> None:

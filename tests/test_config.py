@@ -53,3 +53,19 @@ def test_a_bad_value_is_refused_naming_the_variable(monkeypatch: pytest.MonkeyPa
 
     with pytest.raises(ValueError, match=variable):
         Settings.from_env(dotenv=False)
+
+
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("postgres://me@db:5432/profiles", "postgresql+psycopg://me@db:5432/profiles"),
+        ("postgresql://me@db/profiles", "postgresql+psycopg://me@db/profiles"),
+        ("postgresql+psycopg://me@db/profiles", "postgresql+psycopg://me@db/profiles"),
+        ("sqlite:///data/profiles.db", "sqlite:///data/profiles.db"),
+        ("sqlite:///:memory:", "sqlite:///:memory:"),
+    ],
+)
+def test_common_database_url_spellings_are_accepted(monkeypatch: pytest.MonkeyPatch, given: str, used: str) -> None:
+    monkeypatch.setenv("OUTBOUND_PROFILES_DATABASE_URL", given)
+
+    assert Settings.from_env(dotenv=False).database_url == used

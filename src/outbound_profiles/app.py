@@ -15,7 +15,7 @@ from outbound_profiles.db.engine import build_engine
 from outbound_profiles.health.router import router as health_router
 from outbound_profiles.http.allow import HttpMethods
 from outbound_profiles.http.errors import EXCEPTION_HANDLERS
-from outbound_profiles.http.openapi import openapi_config
+from outbound_profiles.http.openapi import docs_assets_router, openapi_config
 from outbound_profiles.observability.metrics import Metrics
 from outbound_profiles.observability.middleware import ObservabilityMiddleware
 from outbound_profiles.observability.router import router as metrics_router
@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             v2_billing_groups_router,
             health_router,
             metrics_router,
+            docs_assets_router,
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(),
@@ -54,8 +55,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     return app
 
 
-def create_served_app() -> Litestar:
-    """The application as `serve` runs it, in each worker process.
+def create_served_app(database: Database | None = None) -> Litestar:
+    """The application as `serve` runs it, in each worker process (on `database` if given: an
+    in-memory one that `serve` has migrated in its own process).
 
     Once started, the garbage collector is tuned for serving (only here: frozen objects are never
     collected, so a process that creates many applications, the tests, must not freeze each one's):
@@ -69,7 +71,7 @@ def create_served_app() -> Litestar:
       many as now, for ~5% of a PUT's CPU (94 µs per PUT against 96-103 µs). Garbage without
       cycles is freed at once either way; what cycles hold lives a little longer.
     """
-    app = create_app()
+    app = create_app(database=database)
     app.on_startup.append(_tune_garbage_collector)
     return app
 

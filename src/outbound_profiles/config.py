@@ -15,6 +15,30 @@ UnknownFields = Literal["ignore", "refuse"]
 
 DEFAULT_DATABASE_URL = "sqlite:///outbound-profiles.db"
 MAX_BODY_BYTES = 1024 * 1024
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
+
+class ConfigurationError(ValueError):
+    """A setting that cannot work: the command says which and exits 2."""
+
+
+def database_url(value: str) -> str:
+    """The URL SQLAlchemy needs for the common spellings of a PostgreSQL URL: `postgres://` and
+    `postgresql://` (as hosting providers and libpq write them) use the psycopg 3 driver."""
+    scheme, sep, rest = value.partition("://")
+    if sep and scheme in ("postgres", "postgresql", "postgresql+psycopg3"):
+        return f"postgresql+psycopg://{rest}"
+    if not sep or scheme.partition("+")[0] not in ("sqlite", "postgresql"):
+        raise ConfigurationError(
+            f"OUTBOUND_PROFILES_DATABASE_URL must be sqlite:///PATH, sqlite:///:memory: or "
+            f"postgresql://USER@HOST:PORT/DATABASE, not {value!r}"
+        )
+    return value
+
+
+def load_env_file() -> None:
+    """Variables from `.env` in the working directory, for those the environment does not set."""
+    load_dotenv(os.path.join(os.getcwd(), ".env"), override=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,15 +65,22 @@ class Settings:
     @classmethod
     def from_env(cls, *, dotenv: bool = True) -> Settings:
         if dotenv:
-            load_dotenv(os.path.join(os.getcwd(), ".env"), override=False)
+            load_env_file()
         synchronous = os.environ.get("OUTBOUND_PROFILES_SQLITE_SYNCHRONOUS", "NORMAL").upper()
         if synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
-            raise ValueError(
+            raise ConfigurationError(
                 f"OUTBOUND_PROFILES_SQLITE_SYNCHRONOUS must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}"
             )
         pool_size = os.environ.get("OUTBOUND_PROFILES_DATABASE_POOL_SIZE", "10")
         if not pool_size.isdigit() or not 1 <= int(pool_size) <= 1000:
-            raise ValueError(f"OUTBOUND_PROFILES_DATABASE_POOL_SIZE must be a number from 1 to 1000, not {pool_size!r}")
+            raise ConfigurationError(
+                f"OUTBOUND_PROFILES_DATABASE_POOL_SIZE must be a number from 1 to 1000, not {pool_size!r}"
+            )
+        log_level = os.environ.get("OUTBOUND_PROFILES_LOG_LEVEL", "info")
+        if log_level.lower() not in LOG_LEVELS:
+            raise ConfigurationError(
+                f"OUTBOUND_PROFILES_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {log_level!r}"
+            )
         limits = {
             "head_timeout": _number("OUTBOUND_PROFILES_HEAD_TIMEOUT", 0.1, 3600, float),
             "body_timeout": _number("OUTBOUND_PROFILES_BODY_TIMEOUT", 0.1, 3600, float),
@@ -59,14 +90,14 @@ class Settings:
         }
         unknown = os.environ.get("OUTBOUND_PROFILES_V2_UNKNOWN_FIELDS", "ignore").lower()
         if unknown not in ("ignore", "refuse"):
-            raise ValueError(f"OUTBOUND_PROFILES_V2_UNKNOWN_FIELDS must be ignore or refuse, not {unknown!r}")
+            raise ConfigurationError(f"OUTBOUND_PROFILES_V2_UNKNOWN_FIELDS must be ignore or refuse, not {unknown!r}")
         return cls(
             **{name: value for name, value in limits.items() if value is not None},  # type: ignore[arg-type]
             database_pool_size=int(pool_size),
-            database_url=os.environ.get("OUTBOUND_PROFILES_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            database_url=database_url(os.environ.get("OUTBOUND_PROFILES_DATABASE_URL") or DEFAULT_DATABASE_URL),
             redis_url=os.environ.get("OUTBOUND_PROFILES_REDIS_URL") or None,
             sqlite_synchronous=synchronous,  # type: ignore[arg-type]
-            log_level=os.environ.get("OUTBOUND_PROFILES_LOG_LEVEL", "info"),
+            log_level=log_level,
             v2_unknown_fields=unknown,  # type: ignore[arg-type]
         )
 
@@ -81,5 +112,24 @@ def _number(name: str, minimum: N, maximum: N, kind: Callable[[str], N]) -> N | 
     except ValueError:
         value = None
     if value is None or not minimum <= value <= maximum:  # NaN fails the comparison too
-        raise ValueError(f"{name} must be a number from {minimum} to {maximum}, not {raw!r}")
+        raise ConfigurationError(f"{name} must be a number from {minimum} to {maximum}, not {raw!r}")
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class ServeSettings:
+    """Where `serve` listens and with how many workers, unless its flags say otherwise."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+
+    @classmethod
+    def from_env(cls) -> ServeSettings:
+        port = os.environ.get("OUTBOUND_PROFILES_PORT", "8000")
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise ConfigurationError(f"OUTBOUND_PROFILES_PORT must be a port number from 1 to 65535, not {port!r}")
+        workers = os.environ.get("OUTBOUND_PROFILES_WORKERS", "1")
+        if not workers.isdigit() or not 1 <= int(workers) <= 256:
+            raise ConfigurationError(f"OUTBOUND_PROFILES_WORKERS must be a number from 1 to 256, not {workers!r}")
+        return cls(os.environ.get("OUTBOUND_PROFILES_HOST") or "127.0.0.1", int(port), int(workers))

@@ -17,9 +17,14 @@ _CREDENTIALS = (
         users.c.max_cps,
         api_tokens.c.secret_hash,
         api_tokens.c.kind,
+        api_tokens.c.last_used_at,
     )
     .join(users, users.c.id == api_tokens.c.user_id)
-    .where(api_tokens.c.revoked_at.is_(None), api_tokens.c.id == bindparam("token_id"))
+    .where(
+        api_tokens.c.revoked_at.is_(None),
+        users.c.disabled_at.is_(None),
+        api_tokens.c.id == bindparam("token_id"),
+    )
 )
 
 
@@ -50,3 +55,38 @@ def organization_id(connection: Connection, user_id: int) -> str:
     """The user's UUID (API v2 shows it as a billing group's `organization_id`)."""
     value: str = connection.execute(select(users.c.organization_id).where(users.c.id == user_id)).scalar_one()
     return value
+
+
+def list_users(connection: Connection) -> list[Record]:
+    active_tokens = (
+        select(func.count())
+        .where(api_tokens.c.user_id == users.c.id, api_tokens.c.revoked_at.is_(None))
+        .scalar_subquery()
+        .label("active_tokens")
+    )
+    return list(connection.execute(select(users, active_tokens).order_by(users.c.created_at, users.c.id)))
+
+
+def update_user(connection: Connection, user_id: int, values: dict[str, Any]) -> None:
+    connection.execute(update(users).where(users.c.id == user_id).values(values))
+
+
+def list_tokens(connection: Connection, user_id: int | None) -> list[Record]:
+    query = (
+        select(
+            api_tokens.c.id,
+            api_tokens.c.created_at,
+            api_tokens.c.last_used_at,
+            api_tokens.c.revoked_at,
+            users.c.email,
+        )
+        .join(users, users.c.id == api_tokens.c.user_id)
+        .order_by(api_tokens.c.created_at, api_tokens.c.id)
+    )
+    if user_id is not None:
+        query = query.where(api_tokens.c.user_id == user_id)
+    return list(connection.execute(query))
+
+
+def touch_token(connection: Connection, token_id: str, at: datetime) -> None:
+    connection.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(last_used_at=at))

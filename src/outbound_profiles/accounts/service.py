@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hmac
+import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import OperationalError
 
 from outbound_profiles.accounts import repository, tokens
 from outbound_profiles.accounts.account import DEFAULT_CPS, DEFAULT_MAX_CPS, Account
@@ -68,11 +71,101 @@ def create_token(connection: Connection, email: str) -> NewCredentials:
     return _issue_token(connection, row.id, row.email)
 
 
-def revoke_token(connection: Connection, token_id: str) -> None:
+def revoke_token(connection: Connection, token: str) -> str:
+    """Revoke a token named by its id or given whole (`KEY..._secret`); the id that was revoked."""
+    parts = tokens.split(token)
+    token_id = parts[0] if parts is not None else token
     if not repository.revoke_token(connection, token_id, datetime.now(UTC)):
-        raise AccountError(f"no active token with the id {token_id!r}")
+        raise AccountError(f"no active token with the id {token_id!r} (see `outbound-profiles tokens list`)")
     # Another process's caches are cleared by the commit itself (see db/cache.py); this one's here.
     _credentials(connection).discard(token_id)
+    return token_id
+
+
+def _user(connection: Connection, email: str) -> Any:
+    row = repository.find_user_by_email(connection, email)
+    if row is None:
+        raise AccountError(f"no user with the email {email!r} (see `outbound-profiles users list`)")
+    return row
+
+
+def list_users(connection: Connection) -> list[dict[str, Any]]:
+    return [
+        {
+            "user_id": str(row.id),
+            "email": row.email,
+            "concurrent_call_limit": row.concurrent_call_limit,
+            "default_cps": row.default_cps,
+            "max_cps": row.max_cps,
+            "active_tokens": row.active_tokens,
+            "created_at": _timestamp(row.created_at),
+            "disabled_at": _timestamp(row.disabled_at),
+        }
+        for row in repository.list_users(connection)
+    ]
+
+
+UNCHANGED: Any = object()
+
+
+def update_user(
+    connection: Connection,
+    email: str,
+    *,
+    concurrent_call_limit: int | None = UNCHANGED,
+    max_cps: int | None = None,
+    default_cps: int | None = None,
+) -> None:
+    """Change a user's account settings; `concurrent_call_limit=None` removes the limit."""
+    row = _user(connection, email)
+    values: dict[str, Any] = {}
+    if concurrent_call_limit is not UNCHANGED:
+        if concurrent_call_limit is not None and concurrent_call_limit < 0:
+            raise AccountError("the concurrent call limit must be >= 0")
+        values["concurrent_call_limit"] = concurrent_call_limit
+    if default_cps is not None:
+        if default_cps < 1:
+            raise AccountError("the default CPS must be >= 1")
+        values["default_cps"] = default_cps
+    if max_cps is not None:
+        values["max_cps"] = max_cps
+    if values.get("max_cps", row.max_cps) < values.get("default_cps", row.default_cps):
+        raise AccountError(
+            f"the maximum CPS ({values.get('max_cps', row.max_cps)}) must be at least "
+            f"the default CPS ({values.get('default_cps', row.default_cps)})"
+        )
+    if not values:
+        raise AccountError("nothing to change: give --concurrent-call-limit, --max-cps or --default-cps")
+    repository.update_user(connection, row.id, values)
+    _credentials(connection).clear()  # cached accounts carry the old settings
+
+
+def set_disabled(connection: Connection, email: str, disabled: bool) -> bool:
+    """Disable (or enable) a user: a disabled user's tokens no longer authenticate. Whether anything changed."""
+    row = _user(connection, email)
+    if (row.disabled_at is not None) == disabled:
+        return False
+    repository.update_user(connection, row.id, {"disabled_at": datetime.now(UTC) if disabled else None})
+    _credentials(connection).clear()
+    return True
+
+
+def list_tokens(connection: Connection, email: str | None) -> list[dict[str, Any]]:
+    user_id = None if email is None else _user(connection, email).id
+    return [
+        {
+            "token_id": row.id,
+            "email": row.email,
+            "created_at": _timestamp(row.created_at),
+            "last_used_at": _timestamp(row.last_used_at),
+            "revoked_at": _timestamp(row.revoked_at),
+        }
+        for row in repository.list_tokens(connection, user_id)
+    ]
+
+
+def _timestamp(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _issue_token(connection: Connection, user_id: int, email: str) -> NewCredentials:
@@ -96,6 +189,8 @@ class _Credentials:
     secret_hash: str
     kind: str
     account: Account
+    # When the token was last recorded as used (seconds since the epoch; 0 for never).
+    last_used: float
     # The secret once it matched: a request that presents it again is checked by a constant-time
     # comparison instead of a sha256 (hashlib's set-up costs ~4% of a profile update's CPU).
     verified: bytes | None = None
@@ -107,7 +202,7 @@ def _credentials(connection: Connection) -> Cache[str, _Credentials]:
 
 # What an unknown token id is remembered as: checked like any token, so that it costs what a known
 # id with a wrong secret costs and the time of a refusal does not tell whether the id exists.
-_UNKNOWN = _Credentials(tokens.hash_secret(""), "unknown", Account(0, "", None, 0, 0))
+_UNKNOWN = _Credentials(tokens.hash_secret(""), "unknown", Account(0, "", None, 0, 0), 0.0)
 
 
 def authenticate(connection: Connection, token: str, api_user: str | None) -> Account | None:
@@ -120,7 +215,11 @@ def authenticate(connection: Connection, token: str, api_user: str | None) -> Ac
     found = cache.get(token_id)
     if found is None:
         row = repository.find_credentials(connection, token_id)
-        found = _UNKNOWN if row is None else _Credentials(row.secret_hash, row.kind, Account.from_row(row))
+        if row is None:
+            found = _UNKNOWN
+        else:
+            last_used = 0.0 if row.last_used_at is None else row.last_used_at.timestamp()
+            found = _Credentials(row.secret_hash, row.kind, Account.from_row(row), last_used)
         cache.put(token_id, found)
     presented = secret.encode()
     if found.verified is None or not hmac.compare_digest(presented, found.verified):
@@ -132,4 +231,30 @@ def authenticate(connection: Connection, token: str, api_user: str | None) -> Ac
     account = found.account
     if api_user is not None and api_user.lower() not in (account.email.lower(), token_id.lower()):
         return None
+    now = time.time()
+    if now - found.last_used >= LAST_USED_RESOLUTION_S:
+        _record_use(connection, token_id, now)
+        found = cache.get(token_id) or found
+        cache.put(token_id, replace(found, last_used=now))
     return account
+
+
+# A token's last use is written at most this often (a write on every request would cost every
+# read a transaction that writes): `tokens list` shows it to within this many seconds.
+LAST_USED_RESOLUTION_S = 3600.0
+
+
+def _record_use(connection: Connection, token_id: str, now: float) -> None:
+    """Record a token's use, in the request's transaction. On SQLite a read's transaction takes the
+    write lock only here; should another process hold it past the busy timeout, the request is
+    served anyway and the use recorded next time (a failed statement leaves SQLite's transaction
+    usable). On PostgreSQL it is part of the read's transaction (a serialization failure, should
+    another process record the same token's use at the same moment, runs the request again)."""
+    at = datetime.fromtimestamp(now, UTC)
+    if database_of(connection).is_sqlite:
+        try:
+            repository.touch_token(connection, token_id, at)
+        except OperationalError:
+            return
+    else:
+        repository.touch_token(connection, token_id, at)

@@ -1,1 +1,1 @@
-"""Billing groups at `/billing_groups` (SPEC §8), referenced by profiles' `billing_group_id`."""
+"""Billing groups at `/billing_groups`, referenced by profiles' `billing_group_id`."""

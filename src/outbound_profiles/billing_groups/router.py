@@ -1,4 +1,4 @@
-"""`/billing_groups` (SPEC §8): thin handlers; each runs as the caller in one transaction."""
+"""`/billing_groups`: thin handlers; each runs as the caller in one transaction."""
 
 from __future__ import annotations
 

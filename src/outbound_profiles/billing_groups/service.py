@@ -1,5 +1,5 @@
-"""Billing groups. One that a profile still references cannot be deleted (as SPEC §5 rule 10 for
-connections): the operator detaches it from the profiles first, so no profile loses it silently."""
+"""Billing groups. One that a profile still references cannot be deleted (as a profile with
+connections cannot): the operator detaches it from the profiles first, so no profile loses it silently."""
 
 from __future__ import annotations
 

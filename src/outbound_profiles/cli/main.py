@@ -1,98 +1,121 @@
-"""`outbound-profiles serve | users | tokens | db` (SPEC §9)."""
+# PYTHON_ARGCOMPLETE_OK
+"""Run the Outbound Profile API and administer its tenants."""
 
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import signal
+import socket
 import sys
 from collections.abc import Sequence
 from functools import partial
 from types import FrameType
 from typing import Any
 
-from outbound_profiles.accounts import service as accounts
-from outbound_profiles.accounts.account import DEFAULT_MAX_CPS
-from outbound_profiles.config import Settings
+import argcomplete
+
+from outbound_profiles import __version__
+from outbound_profiles.cli import admin, transfer
+from outbound_profiles.cli.admin import print_credentials as _print_credentials
+from outbound_profiles.cli.failures import CONFIGURATION, Failure, explain
+from outbound_profiles.config import ServeSettings, Settings, load_env_file
 from outbound_profiles.db.database import Database
-from outbound_profiles.db.engine import build_engine
-from outbound_profiles.db.migrate import upgrade
+from outbound_profiles.db.engine import build_engine, is_memory
+from outbound_profiles.db.migrate import current, upgrade
+
+_ENVIRONMENT = """\
+environment (a .env file in the working directory may set them too):
+  OUTBOUND_PROFILES_DATABASE_URL        sqlite:///PATH (default sqlite:///outbound-profiles.db),
+                                        sqlite:///:memory: (one process, gone when it stops),
+                                        or postgresql://USER@HOST:PORT/DATABASE
+  OUTBOUND_PROFILES_HOST, _PORT, _WORKERS
+                                        serve's defaults for --host, --port, --workers
+  OUTBOUND_PROFILES_LOG_LEVEL           critical, error, warning, info (default), debug, trace
+  OUTBOUND_PROFILES_DATABASE_POOL_SIZE  PostgreSQL connections per worker (default 10)
+  OUTBOUND_PROFILES_SQLITE_SYNCHRONOUS  NORMAL (default) or FULL
+
+Every command first applies the database migrations that are pending."""
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="outbound-profiles", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Help that names each option's default (but not a flag's False or a missing None)."""
 
-    serve = commands.add_parser("serve", help="apply pending migrations, then serve the API")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
-    serve.add_argument("--demo", action="store_true", help="make sure a demo tenant exists; print its token")
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, False) or "default:" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
 
-    users = commands.add_parser("users", help="manage users").add_subparsers(dest="action", required=True)
-    create_user = users.add_parser("create", help="create a user and its first token")
-    create_user.add_argument("email")
-    create_user.add_argument("--concurrent-call-limit", type=int, default=None)
-    create_user.add_argument("--max-cps", type=int, default=DEFAULT_MAX_CPS)
-    create_user.add_argument("--json", action="store_true")
 
-    tokens = commands.add_parser("tokens", help="manage API tokens").add_subparsers(dest="action", required=True)
-    create_token = tokens.add_parser("create", help="issue a token for a user")
-    create_token.add_argument("email")
-    create_token.add_argument("--json", action="store_true")
-    revoke = tokens.add_parser("revoke", help="revoke a token")
-    revoke.add_argument("token_id")
+def _parser(serving: ServeSettings) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="outbound-profiles", description=__doc__, epilog=_ENVIRONMENT, formatter_class=_Formatter
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    db = commands.add_parser("db", help="database").add_subparsers(dest="action", required=True)
-    db.add_parser("upgrade", help="apply pending migrations")
+    serve = commands.add_parser(
+        "serve",
+        help="apply pending migrations, then serve the API",
+        description="Apply pending migrations, then serve the API until SIGTERM or Ctrl-C.",
+        epilog=_ENVIRONMENT,
+        formatter_class=_Formatter,
+    )
+    serve.add_argument("--host", default=serving.host, help="address to listen on (OUTBOUND_PROFILES_HOST)")
+    serve.add_argument("--port", type=int, default=serving.port, help="port to listen on (OUTBOUND_PROFILES_PORT)")
+    serve.add_argument(
+        "--workers", type=int, default=serving.workers, help="worker processes (OUTBOUND_PROFILES_WORKERS)"
+    )
+    serve.add_argument("--demo", action="store_true", help="make sure a demo tenant exists; print a token for it")
+
+    admin.add_commands(commands, _Formatter)
+    transfer.add_commands(commands, _Formatter)
+
+    db = commands.add_parser("db", help="the database schema", formatter_class=_Formatter).add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    db.add_parser("upgrade", help="apply pending migrations and say which", formatter_class=_Formatter)
+    db.add_parser(
+        "current", help="show the database's migration and whether one is pending", formatter_class=_Formatter
+    )
+    argcomplete.autocomplete(parser)  # answers the shell's completion request, if this is one, and exits
     return parser
 
 
-def _print_credentials(credentials: accounts.NewCredentials, as_json: bool) -> None:
-    if as_json:
-        print(
-            json.dumps(
-                {
-                    "user_id": credentials.user_id,
-                    "email": credentials.email,
-                    "token_id": credentials.token_id,
-                    "token": credentials.token,
-                }
-            )
-        )
-    else:
-        print(f"user:     {credentials.email} ({credentials.user_id})")
-        print(f"token id: {credentials.token_id}")
-        print(f"token:    {credentials.token}   (shown once; keep it)")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    settings = Settings.from_env()
+    database_url: str | None = None
+    try:
+        load_env_file()
+        args = _parser(ServeSettings.from_env()).parse_args(argv)
+        settings = Settings.from_env()
+        database_url = settings.database_url
+        return _run(args, settings)
+    except Exception as error:
+        failure = explain(error, database_url)
+        if failure is None:
+            raise
+        print(f"outbound-profiles: {failure}", file=sys.stderr)
+        return failure.exit_code
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     database = Database(build_engine(settings))
     try:
-        upgrade(database.engine)
+        if args.command == "db" and args.action == "current":
+            print(current(database.engine))
+            return 0
+        applied = upgrade(database.engine)
         if args.command == "serve":
             return _serve(args, settings, database)
-        if args.command == "users":
-            credentials = database.run_sync(
-                lambda c: accounts.create_user(
-                    c, args.email, concurrent_call_limit=args.concurrent_call_limit, max_cps=args.max_cps
-                ),
-                write=True,
-            )
-            _print_credentials(credentials, args.json)
-        elif args.command == "tokens" and args.action == "create":
-            _print_credentials(database.run_sync(lambda c: accounts.create_token(c, args.email), write=True), args.json)
-        elif args.command == "tokens":
-            database.run_sync(lambda c: accounts.revoke_token(c, args.token_id), write=True)
-            print(f"revoked {args.token_id}")
+        if args.command in ("users", "tokens"):
+            admin.run(args, database)
+        elif args.command in ("import", "export"):
+            transfer.run(args, database)
         elif args.command == "db":
-            print("database is at the latest migration")
+            for migration in applied:
+                print(f"applied {migration}")
+            print(current(database.engine))
         return 0
-    except accounts.AccountError as exc:
-        print(f"outbound-profiles: {exc}", file=sys.stderr)
-        return 1
     finally:
         database.dispose()
 
@@ -115,6 +138,13 @@ def _serve(args: argparse.Namespace, settings: Settings, database: Database) -> 
     from outbound_profiles.observability.metrics import multiprocess_directory
 
     logs = log_config(settings.log_level)  # first: a bad level is refused before anything starts
+    memory = is_memory(settings.database_url)
+    if memory and args.workers != 1:
+        raise Failure(
+            "an in-memory database (sqlite:///:memory:) lives in one process: serve it with --workers 1",
+            CONFIGURATION,
+        )
+    _check_listen(args.host, args.port)
     if args.demo:
         from outbound_profiles.cli.demo import ensure_demo_tenant
 
@@ -125,9 +155,16 @@ def _serve(args: argparse.Namespace, settings: Settings, database: Database) -> 
         print(f"Try:      curl -s -H 'Authorization: Bearer {credentials.token}' {base}/termination/endpoints")
         print(f"Docs:     {base}/docs")
         sys.stdout.flush()
-    database.dispose()
+    app: Any = APP
+    if memory:
+        # The database lives in this process: the application serves the one just migrated.
+        from outbound_profiles.app import create_served_app
+
+        app = create_served_app(database)
+    else:
+        database.dispose()
     options: dict[str, Any] = {
-        "factory": True,
+        "factory": isinstance(app, str),
         "host": args.host,
         "port": args.port,
         "workers": args.workers,
@@ -152,8 +189,18 @@ def _serve(args: argparse.Namespace, settings: Settings, database: Database) -> 
             config = uvicorn.Config(APP, **options)
             Workers(config, sockets=[config.bind_socket()]).run()
         else:
-            uvicorn.run(APP, **options)
+            uvicorn.run(app, **options)
     return 0
+
+
+def _check_listen(host: str, port: int) -> None:
+    """Fail in one line if the address cannot be listened on (uvicorn would log it and exit 1)."""
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as error:
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        raise Failure(f"cannot listen on {host}:{port}: {reason} (set --port or OUTBOUND_PROFILES_PORT)") from None
 
 
 if __name__ == "__main__":

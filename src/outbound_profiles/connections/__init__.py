@@ -1,1 +1,1 @@
-"""SIP connections, v1 style at `/security/connections` (SPEC §8)."""
+"""SIP connections, v1 style at `/security/connections`."""

@@ -1,4 +1,4 @@
-"""`/security/connections` (SPEC §8): thin handlers; each runs as the caller in one transaction."""
+"""`/security/connections`: thin handlers; each runs as the caller in one transaction."""
 
 from __future__ import annotations
 

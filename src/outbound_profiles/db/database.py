@@ -10,7 +10,7 @@ anyway) and a write costs tens of microseconds instead of a thread hop and a poo
 requests of one turn of the event loop share one COMMIT, each in a savepoint of its own and each
 answered only once that COMMIT is done (`db/group_commit.py`). On PostgreSQL the function runs on
 the event loop too, on a pooled connection of the asynchronous driver (psycopg), where row locks
-order writers; a read runs in a read-only REPEATABLE READ transaction, one snapshot for all its
+order writers; a read runs in a REPEATABLE READ transaction, one snapshot for all its
 statements. `run_sync` (the command line, tests) runs the same function on a synchronous connection.
 
 The Database also keeps the in-process caches valid (see `db/cache.py`).
@@ -206,7 +206,8 @@ class Database:
 
     def start_checkpoints(self, interval: float = 1.0) -> None:
         """Checkpoint SQLite's WAL from a background thread, so no request waits for its fsync."""
-        if not self.is_sqlite or self._checkpointer is not None:
+        # An in-memory database has no WAL, and its one connection is the requests' own.
+        if not self.is_sqlite or self._checkpointer is not None or self.engine.url.database in (None, "", ":memory:"):
             return
         self._stop.clear()
         self._checkpointer = threading.Thread(
@@ -301,7 +302,8 @@ class Database:
             # PostgreSQL: a read is one snapshot, however many statements it takes (a profile, then
             # its connections; a page, its count, their connections), so that it never shows half of
             # an update that committed in between. The pool resets the mode when the connection goes back.
-            connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+            # Not READ ONLY: authentication may record a token's use (accounts/service.py).
+            connection.execution_options(isolation_level="REPEATABLE READ")
         try:
             with connection.begin():
                 try:

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
+from sqlalchemy.pool import ConnectionPoolEntry, QueuePool, StaticPool
 
 from outbound_profiles.config import Settings
 
@@ -24,6 +24,12 @@ def _json_serializer(value: Any) -> str:
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
+
+
+def is_memory(url: str) -> bool:
+    """An in-memory SQLite database: it lives as long as the engine that made it, in one process."""
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
 
 
 def build_engine(settings: Settings) -> Engine:
@@ -88,13 +94,15 @@ def _lower(value: str | None) -> str | None:
 
 
 def _sqlite_engine(url: str, synchronous: str) -> Engine:
+    memory = is_memory(url)
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False},
         json_serializer=_json_serializer,
         json_deserializer=msgspec.json.decode,
+        # In memory, every connection would be a database of its own: one connection, shared.
+        **({"poolclass": StaticPool} if memory else {}),
     )
-    memory = make_url(url).database in (None, "", ":memory:")
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:

@@ -1,4 +1,4 @@
-"""Who is asking (SPEC §7): `Authorization: Bearer|Token <token>`, or the v1 pair `x-api-user` + `x-api-token`."""
+"""Who is asking: `Authorization: Bearer|Token <token>`, or the v1 pair `x-api-user` + `x-api-token`."""
 
 from __future__ import annotations
 

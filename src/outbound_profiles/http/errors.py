@@ -1,4 +1,4 @@
-"""One handler renders every error into the contract's envelope (SPEC §6)."""
+"""One handler renders every error into the contract's envelope."""
 
 from __future__ import annotations
 

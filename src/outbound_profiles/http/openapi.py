@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+import swagger_ui_bundle
 from litestar import Litestar, Request, Router
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
@@ -25,6 +26,7 @@ from litestar.openapi.spec import (
 )
 from litestar.openapi.spec.enums import OpenAPIType
 from litestar.routes import BaseRoute, HTTPRoute
+from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
 from outbound_profiles import __version__
@@ -86,7 +88,7 @@ _ERROR_MEDIA = OpenAPIMediaType(schema=Reference("#/components/schemas/ErrorEnve
 _V2_INVALID = "The request is invalid (API v2 uses 422): every problem is listed, each with its JSON pointer."
 
 
-# SPEC §7: any one of these authenticates a request (the v1 pair needs both headers).
+# Any one of these authenticates a request (the v1 pair needs both headers).
 SECURITY_SCHEMES: dict[str, SecurityScheme | Reference] = {
     "bearerToken": SecurityScheme(type="http", scheme="bearer", description="`Authorization: Bearer <token>`."),
     "tokenScheme": SecurityScheme(
@@ -136,6 +138,15 @@ class _DocsRouter(Router):
         return super().register(value)
 
 
+# Swagger UI's files, served from the installed package (swagger-ui-bundle-v2): `/docs` needs no CDN.
+DOCS_ASSETS = "/docs/assets"
+docs_assets_router = create_static_files_router(
+    path=DOCS_ASSETS,
+    directories=[swagger_ui_bundle.swagger_ui_path],
+    include_in_schema=False,
+    name="docs_assets",
+)
+
 _COMPLETED = "openapi_document_completed"
 
 
@@ -154,7 +165,15 @@ def openapi_config() -> OpenAPIConfig:
         version=__version__,
         description=_DESCRIPTION,
         openapi_router=_DocsRouter("/", route_handlers=[], include_in_schema=False, before_request=_complete_document),
-        render_plugins=[SwaggerRenderPlugin(path="/docs")],
+        render_plugins=[
+            SwaggerRenderPlugin(
+                path="/docs",
+                js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+                css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+                standalone_preset_js_url=f"{DOCS_ASSETS}/swagger-ui-standalone-preset.js",
+                favicon=f"<link rel='icon' type='image/png' href='{DOCS_ASSETS}/favicon-32x32.png'>",
+            )
+        ],
         create_examples=False,
         components=Components(security_schemes=SECURITY_SCHEMES),
         security=SECURITY,
@@ -233,4 +252,4 @@ def document_parsed_inputs(app: Litestar) -> None:
                 )
 
 
-__all__ = ["Schema", "document_parsed_inputs", "openapi_config"]
+__all__ = ["Schema", "docs_assets_router", "document_parsed_inputs", "openapi_config"]

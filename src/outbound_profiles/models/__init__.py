@@ -10,7 +10,17 @@ from outbound_profiles.models.accounts import api_tokens, users
 from outbound_profiles.models.base import metadata
 from outbound_profiles.models.billing_groups import billing_groups
 from outbound_profiles.models.connections import connections
+from outbound_profiles.models.external import external_references
 from outbound_profiles.models.idempotency import idempotency_keys
 from outbound_profiles.models.profiles import outbound_profiles
 
-__all__ = ["api_tokens", "billing_groups", "connections", "idempotency_keys", "metadata", "outbound_profiles", "users"]
+__all__ = [
+    "api_tokens",
+    "billing_groups",
+    "connections",
+    "external_references",
+    "idempotency_keys",
+    "metadata",
+    "outbound_profiles",
+    "users",
+]

@@ -20,6 +20,8 @@ users = Table(
     # only: see the migration 2026_12_06_organization_id.)
     Column("organization_id", String(36), nullable=False, default=lambda: str(uuid.uuid4())),
     Index("uq_users_organization_id", "organization_id", unique=True),
+    # Set by `users disable`: the user's tokens no longer authenticate (cleared by `users enable`).
+    Column("disabled_at", UtcDateTime, nullable=True),
 )
 
 api_tokens = Table(
@@ -32,4 +34,6 @@ api_tokens = Table(
     Column("kind", String(16), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("revoked_at", UtcDateTime, nullable=True),
+    # When the token last authenticated a request, to within `accounts.service.LAST_USED_RESOLUTION_S`.
+    Column("last_used_at", UtcDateTime, nullable=True),
 )

@@ -4,8 +4,8 @@ from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, Integer, 
 
 from outbound_profiles.models.base import UtcDateTime, metadata
 
-# A connection points at its profile, so "at most one outbound profile per connection" (SPEC §5
-# rule 8) is the shape of the data, and attaching is one conditional UPDATE that cannot race.
+# A connection points at its profile, so "at most one outbound profile per connection"
+# is the shape of the data, and attaching is one conditional UPDATE that cannot race.
 connections = Table(
     "connections",
     metadata,

@@ -1,6 +1,6 @@
 """`PUT` and `PATCH /termination/endpoints/{id}` answered without the framework, when they can be.
 
-The update of a profile is the service's hot path (issue 2 sets its speed target). Litestar's
+The update of a profile is the service's hot path (the PUT benchmark sets its speed target). Litestar's
 routing, request and response objects cost more per request than the update's own work, so a
 plain update is answered here, beside it: the same credentials check, the same
 `service.update` in the same one transaction, the same rendering and ETag, and the bytes

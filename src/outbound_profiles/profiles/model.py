@@ -59,7 +59,7 @@ class Profile(msgspec.Struct, kw_only=True):
     updated_at: datetime
 
 
-# The fields a client sets, with their values on create when the body leaves them out (SPEC §3).
+# The fields a client sets, with their values on create when the body leaves them out.
 SETTABLE_DEFAULTS: dict[str, Any] = {
     "name": None,
     "traffic_type": 1,

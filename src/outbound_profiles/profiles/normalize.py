@@ -1,4 +1,4 @@
-"""From a body's converted fields to canonical changes (SPEC §4): codes to countries, aliases to
+"""From a body's converted fields to canonical changes: codes to countries, aliases to
 their value, amounts to Decimal, duplicates dropped. Problems carry the pointer into the body."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A profile as the API shows it, destinations in the requested format (SPEC §3, §4)."""
+"""A profile as the API shows it, destinations in the requested format"""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from outbound_profiles.http.query import SortKey
 from outbound_profiles.models import outbound_profiles as profiles
 from outbound_profiles.models.base import Record
 
-# Sortable fields (SPEC §2), each with its column.
+# Sortable fields, each with its column.
 SORTABLE = {
     name: profiles.c[name]
     for name in ("active", "created_at", "name", "service_plan", "traffic_type", "usage_payment_method")

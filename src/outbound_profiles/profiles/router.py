@@ -1,4 +1,4 @@
-"""`/termination/endpoints` (SPEC §2): thin handlers; the rules are in the service."""
+"""`/termination/endpoints`: thin handlers; the rules are in the service."""
 
 from __future__ import annotations
 

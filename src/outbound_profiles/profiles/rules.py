@@ -1,4 +1,4 @@
-"""The rules of SPEC §5 that need only the merged profile and the account.
+"""The profile rules that need only the merged profile and the account.
 
 A rule names the field the client sent (`blame`), and is skipped when a field it reads was
 already reported invalid: the client sees the cause, not its echoes. The rules that need the

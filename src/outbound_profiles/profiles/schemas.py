@@ -1,4 +1,4 @@
-"""Request and response shapes of `/termination/endpoints` (SPEC §3).
+"""Request and response shapes of `/termination/endpoints`.
 
 The request Structs state each field's JSON type and constraints once: the request parser
 checks bodies against them and the OpenAPI document is generated from them. Absent and null are
@@ -16,7 +16,7 @@ TrafficType = Literal[1, 2]
 ServicePlan = Literal[1, 2, 4]
 UsagePaymentMethod = Literal["tariff", "rate-deck"]
 DestinationFormat = Literal["alpha2", "alpha3", "iso_numeric"]
-# `by_caller_phone_number` (the seed's prose, and v2's spelling) is accepted as the same value.
+# `by_caller_phone_number` (as Telnyx's v1 page words it, and v2's spelling) is accepted as the same value.
 CallRecordingTypeIn = Literal["all", "none", "by_call_phone_number", "by_caller_phone_number"]
 CallRecordingType = Literal["all", "none", "by_call_phone_number"]
 CallRecordingFormat = Literal["wav", "mp3"]

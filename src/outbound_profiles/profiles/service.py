@@ -207,7 +207,7 @@ def _read_changes(body: dict[str, Any], schema: type[msgspec.Struct], problems: 
 def _check_billing_group(
     connection: Connection, account: Account, stored: str | None, changes: Changes, problems: Problems
 ) -> None:
-    """SPEC §5 rule 9; the group the profile already has is known to be good."""
+    """The billing group rule; the group the profile already has is known to be good."""
     group_id = changes.fields.get("billing_group_id")
     if group_id is None or group_id == stored:
         return
@@ -225,7 +225,7 @@ def _check_connections(
     changes: Changes,
     problems: Problems,
 ) -> list[Wanted]:
-    """SPEC §5 rule 8: the requested connections exist, are the user's, and are free or already ours."""
+    """The connection rule: the requested connections exist, are the user's, and are free or already ours."""
     requested = changes.connection_ids or []
     mine = set(attached)
     others = [i for _, i in requested if i is not None and i not in mine]

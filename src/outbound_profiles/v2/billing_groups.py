@@ -1,4 +1,4 @@
-"""`/v2/billing_groups` (SPEC §11): the v1 billing group service in v2's envelopes.
+"""`/v2/billing_groups`: the v1 billing group service in v2's envelopes.
 
 As Telnyx documents it, deleting a group that profiles still use is a 409 (code 10021) here, where
 v1 answers 400; a group's `organization_id` is its user's UUID.

@@ -1,4 +1,4 @@
-"""API v2's statuses: 422 where v1 answers 400 (SPEC §11; same envelope, same codes), and 409 where
+"""API v2's statuses: 422 where v1 answers 400 (same envelope, same codes), and 409 where
 Telnyx documents a conflict (deleting a billing group in use)."""
 
 from __future__ import annotations

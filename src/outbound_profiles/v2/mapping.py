@@ -1,4 +1,4 @@
-"""v1 <-> v2 (SPEC §11): field names, values, and the JSON pointers of problems.
+"""v1 <-> v2: field names, values, and the JSON pointers of problems.
 
 v1                                   v2
 traffic_type 1 / 2                   "conversational" / "short_duration"

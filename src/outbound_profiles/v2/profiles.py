@@ -1,4 +1,4 @@
-"""`/v2/outbound_voice_profiles` (SPEC §11): thin handlers; the v2 translation is in `service.py`."""
+"""`/v2/outbound_voice_profiles`: thin handlers; the v2 translation is in `service.py`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Request and response shapes of API v2 (SPEC §11)."""
+"""Request and response shapes of API v2."""
 
 from __future__ import annotations
 

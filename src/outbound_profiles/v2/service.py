@@ -44,7 +44,7 @@ from outbound_profiles.v2.schemas import (
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 250
-# v2 sort field -> v1 sort field (SPEC §11).
+# v2 sort field -> v1 sort field.
 SORTS = {
     "enabled": "active",
     "created_at": "created_at",
