@@ -1,6 +1,6 @@
 """PUT and GET of `/termination/endpoints/{id}` on PostgreSQL, two workers, as ratios of a raw ASGI app's.
 
-Target (issue 3): PUT at 64 connections spread over 64 profiles reaches app/raw >= 0.25 of the
+Target (set when PostgreSQL arrived): PUT at 64 connections spread over 64 profiles reaches app/raw >= 0.25 of the
 median requests/s, with the app's p99 < 20 ms. The same PUT on one profile (every connection on
 one row: row-lock contention) and GET are measured alongside, without a target. Both servers run
 `--workers 2` with the same uvicorn options, measured in the same run, alternating. See

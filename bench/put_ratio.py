@@ -1,6 +1,6 @@
 """Throughput of `PUT /termination/endpoints/{id}` (SQLite, one worker) as a ratio of a raw ASGI app's.
 
-Target (the issue): app/raw >= 0.30 of the median requests/s, and the app's p99 < 15 ms, at 32
+Target: app/raw >= 0.30 of the median requests/s, and the app's p99 < 15 ms, at 32
 connections, both servers measured in the same run on the same machine with the same uvicorn
 options. See bench/README.md for how to read the output.
 
