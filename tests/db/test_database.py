@@ -244,6 +244,21 @@ def test_one_database_serves_two_event_loops_at_once(migrated_postgres: str) -> 
     assert totals == [50, 50]
 
 
+def _backend(connection: Connection) -> int:
+    pid: int = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+    return pid
+
+
+def _terminate(url: str, backend: int) -> None:
+    """What an operator's pg_terminate_backend, or a failover, does to one pooled connection."""
+    killer = build_engine(Settings(database_url=url))
+    try:
+        with killer.begin() as connection:
+            assert connection.exec_driver_sql(f"SELECT pg_terminate_backend({backend})").scalar_one()
+    finally:
+        killer.dispose()
+
+
 @pytest.mark.postgres
 def test_a_pooled_connection_that_died_while_idle_is_replaced_before_use(
     migrated_postgres: str, monkeypatch: pytest.MonkeyPatch
@@ -251,50 +266,53 @@ def test_a_pooled_connection_that_died_while_idle_is_replaced_before_use(
     """PostgreSQL restarted, or a proxy dropped the link: the next request still succeeds."""
     monkeypatch.setattr(engine_module, "PING_AFTER_IDLE_S", 0.05)
     database = Database(build_engine(Settings(database_url=migrated_postgres, database_pool_size=1)))
-    killer = build_engine(Settings(database_url=migrated_postgres))
     try:
-        backend = database.run_sync(lambda c: c.exec_driver_sql("SELECT pg_backend_pid()").scalar_one(), write=False)
-        with killer.begin() as connection:
-            assert connection.exec_driver_sql(f"SELECT pg_terminate_backend({int(backend)})").scalar_one()
+        backend = database.run_sync(_backend, write=False)
+        _terminate(migrated_postgres, backend)
         time.sleep(0.2)
 
-        after = database.run_sync(lambda c: c.exec_driver_sql("SELECT pg_backend_pid()").scalar_one(), write=False)
-
-        assert after != backend
+        assert database.run_sync(_backend, write=False) != backend
     finally:
-        killer.dispose()
         database.dispose()
 
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("write", [False, True])
+@pytest.mark.parametrize("on_event_loop", [False, True], ids=["run_sync", "event loop"])
 def test_work_on_a_connection_terminated_before_it_committed_runs_again_on_a_new_one(
-    migrated_postgres: str, write: bool
+    migrated_postgres: str, write: bool, on_event_loop: bool
 ) -> None:
     """The backend was terminated (an operator, a failover) between two requests, too recently for
     the idle ping: the next request runs on a fresh connection instead of answering 500."""
     empty_postgres(migrated_postgres)
     database = Database(build_engine(Settings(database_url=migrated_postgres, database_pool_size=2)))
-    killer = build_engine(Settings(database_url=migrated_postgres))
+    runs: list[int] = []
+
+    def work(connection: Connection) -> int:
+        runs.append(1)
+        if write:
+            add_user(connection, 40 + len(runs))
+        return _backend(connection)
+
+    async def twice() -> tuple[int, int]:
+        """The same event loop's pool both times: the second request meets the terminated connection."""
+        first = await database.read(_backend)
+        _terminate(migrated_postgres, first)
+        after = await (database.write(work) if write else database.read(work))
+        await database.close_connections()
+        return first, after
+
     try:
-        backend = database.run_sync(lambda c: c.exec_driver_sql("SELECT pg_backend_pid()").scalar_one(), write=False)
-        with killer.begin() as connection:
-            assert connection.exec_driver_sql(f"SELECT pg_terminate_backend({int(backend)})").scalar_one()
-        runs: list[int] = []
-
-        def work(connection: Connection) -> int:
-            runs.append(1)
-            if write:
-                add_user(connection, 40 + len(runs))
-            pid: int = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
-            return pid
-
-        after = database.run_sync(work, write=write)
+        if on_event_loop:
+            backend, after = asyncio.run(twice())
+        else:
+            backend = database.run_sync(_backend, write=False)
+            _terminate(migrated_postgres, backend)
+            after = database.run_sync(work, write=write)
 
         assert after != backend
         assert counts(database)[0] == (1 if write else 0)  # done once, not once per attempt
     finally:
-        killer.dispose()
         database.dispose()
 
 
