@@ -119,7 +119,7 @@ def test_import_telnyx_copies_every_page_and_is_idempotent(
     assert office["whitelisted_destinations"] == ["US", "GB"]
     assert office["concurrent_call_limit"] == 10
     assert office["tags"] == ["emea"]
-    assert office["calling_window"] == {"start_time": "08:00:00", "end_time": "20:00:00", "calls_per_cld": 3}
+    assert office["calling_window"] == {"start_time": "08:00:00.00Z", "end_time": "20:00:00.00Z", "calls_per_cld": 3}
     assert client.get("/v2/outbound_voice_profiles", headers=headers).json()["meta"]["total_results"] == 4
 
     again = import_telnyx(settings, tmp_path, source.key, telnyx_account.base_url)
@@ -297,7 +297,7 @@ def test_export_and_import_json_move_a_tenant(
     connections = client.get("/security/connections", headers=new_headers).json()
     assert {(c["connection_name"], c["active"]) for c in connections} == {("trunk", True), ("spare", False)}
     window = client.get(f"/v2/outbound_voice_profiles/{moved['id']}", headers=new_headers).json()["data"]
-    assert window["calling_window"] == {"start_time": "22:00:00", "end_time": "06:00:00", "calls_per_cld": None}
+    assert window["calling_window"] == {"start_time": "22:00:00.00Z", "end_time": "06:00:00.00Z", "calls_per_cld": None}
     export_again = run(settings.database_url, "export", "--user", "moved@example.com", cwd=tmp_path)
     assert json.loads(export_again.stdout)["profiles"][0]["name"] == "office"
 

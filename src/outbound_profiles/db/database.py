@@ -230,12 +230,14 @@ class Database:
 
     def dispose(self) -> None:
         for loop, engine in list(self._async_engines.items()):
-            # Left by an event loop that has stopped (tests run several): closed on it if it can still run.
-            if not loop.is_closed() and not loop.is_running():
-                loop.run_until_complete(engine.dispose())
-            else:
+            if loop.is_running():
+                continue  # another thread's loop (tests run several apps): it closes its own at shutdown
+            # Left by an event loop that has stopped: closed on it if it can still run.
+            del self._async_engines[loop]
+            if loop.is_closed():
                 engine.sync_engine.dispose(close=False)
-        self._async_engines.clear()
+            else:
+                loop.run_until_complete(engine.dispose())
         self.commit_batch()
         if self._checkpointer is not None:
             self._stop.set()

@@ -24,7 +24,6 @@ from outbound_profiles.profiles import service as profiles
 from outbound_profiles.profiles.render import render
 from outbound_profiles.profiles.schemas import FullProfileCreate
 from outbound_profiles.transfer import copy
-from outbound_profiles.v2 import mapping
 
 FORMAT = "outbound-profiles export"
 VERSION = 1
@@ -61,7 +60,7 @@ def export(connection: Connection, account: Account) -> dict[str, Any]:
         body = {
             k: v for k, v in msgspec.to_builtins(render(view.profile, view.connections)).items() if k in _PROFILE_FIELDS
         }
-        window = mapping.profile_out(view).calling_window
+        window = view.profile.calling_window  # as stored (UTC HH:MM:SS), what an import reads back
         shown.append(
             {
                 "id": str(view.profile.id),
