@@ -17,14 +17,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("disabled_at", sa.DateTime(timezone=True), nullable=True))
-    with op.batch_alter_table("api_tokens", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("users", sa.Column("disabled_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("api_tokens", sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("api_tokens", schema=None) as batch_op:
-        batch_op.drop_column("last_used_at")
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_column("disabled_at")
+    # In place on SQLite too (3.35+): a batch copy of `users` with foreign keys on deletes every
+    # token and profile that references a user.
+    op.execute("ALTER TABLE api_tokens DROP COLUMN last_used_at")
+    op.execute("ALTER TABLE users DROP COLUMN disabled_at")
