@@ -1,0 +1,197 @@
+"""Reading a rate deck's CSV: rows in chunks while the file is good, every problem when it is not.
+
+The format (README, "Rate decks"): a header line, then one row per prefix:
+
+    prefix,country,rate,connect_fee,initial_increment,subsequent_increment
+
+The header is required and names the columns in that order; the last three may be left out of it
+(then every row leaves them out too, and they default to 0, 60 and 60), and a row's empty optional
+field takes its default as well. Every row has as many fields as the header. Blank lines are
+skipped; spaces around a field are ignored.
+
+The file is read once, line by line, and never held whole: good rows are handed on in chunks (to be
+written as they come), and the duplicate check keeps one integer per prefix. From the first problem
+on, no more chunks are handed on, but reading goes on to the end, so that every problem is named at
+once (the first `MAX_PROBLEMS`, and how many more there are).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, NamedTuple
+
+from outbound_profiles.domain.countries import BY_ALPHA2
+from outbound_profiles.rating.deck import COLUMNS, MAX_PREFIX_DIGITS, encode
+
+MAX_PROBLEMS = 100
+CHUNK_ROWS = 20_000
+DEFAULTS = ("0", 60, 60)  # connect_fee, initial_increment, subsequent_increment
+REQUIRED = 3  # prefix, country, rate
+
+_PREFIX = re.compile(rf"[1-9][0-9]{{0,{MAX_PREFIX_DIGITS - 1}}}")
+# USD: no sign, no exponent, at most 6 decimals, below a billion.
+_MONEY = re.compile(r"(?:0|[1-9][0-9]{0,8})(?:\.[0-9]{1,6})?")
+_SECONDS = re.compile(r"[1-9][0-9]{0,5}")  # 1 to 999,999
+
+
+_HEADER = "prefix,country,rate[,connect_fee[,initial_increment[,subsequent_increment]]]"
+
+
+class Problem(NamedTuple):
+    line: int
+    column: int  # 1-based
+    name: str  # the column's name
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}, column {self.column} ({self.name}): {self.message}"
+
+
+class StoredRow(NamedTuple):
+    """A row as stored: money as the decimal text the file gave (validated, so exact)."""
+
+    prefix: str
+    country: str
+    rate: str
+    connect_fee: str
+    initial_increment: int
+    subsequent_increment: int
+
+
+class DeckParser:
+    """`chunks(lines)` yields good rows in chunks; afterwards `problems` (empty if the file was good),
+    `more_problems` (how many were not listed) and `rows` (how many rows the file had) say how it went."""
+
+    def __init__(self, *, max_problems: int = MAX_PROBLEMS, chunk_rows: int = CHUNK_ROWS) -> None:
+        self.problems: list[Problem] = []
+        self.more_problems = 0
+        self.rows = 0
+        self._max_problems = max_problems
+        self._chunk_rows = chunk_rows
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.problems)
+
+    def _problem(self, line: int, column: int, message: str) -> None:
+        if len(self.problems) < self._max_problems:
+            name = COLUMNS[column - 1] if column <= len(COLUMNS) else "extra"
+            self.problems.append(Problem(line, column, name, message))
+        else:
+            self.more_problems += 1
+
+    def chunks(self, lines: Iterable[str]) -> Iterator[list[StoredRow]]:
+        reader = csv.reader(lines, skipinitialspace=True)
+        header = self._header(reader)
+        if header is None:
+            return
+        width = len(header)
+        seen: dict[int, int] = {}  # encoded prefix -> line
+        chunk: list[StoredRow] = []
+        problem = self._problem
+        for fields in reader:
+            if not fields or fields == [""]:
+                continue  # a blank line
+            line = reader.line_num
+            self.rows += 1
+            if len(fields) > width:
+                problem(line, width + 1, f"{len(fields)} fields, but the header has {width} columns")
+                continue
+            if len(fields) < width:
+                for missing in range(len(fields), width):
+                    problem(line, missing + 1, "missing")
+                continue
+            row = self._row(line, [field.strip() for field in fields], width, seen)
+            if row is None or self.failed:
+                continue
+            chunk.append(row)
+            if len(chunk) >= self._chunk_rows:
+                yield chunk
+                chunk = []
+        if self.rows == 0 and not self.failed:
+            self._problem(2, 1, "the deck has no rows")
+        if chunk and not self.failed:
+            yield chunk
+
+    def _header(self, reader: Any) -> list[str] | None:
+        expected = f"the first line must be the header {_HEADER}"
+        for fields in reader:
+            if not fields or fields == [""]:
+                continue
+            names = [field.strip().lower() for field in fields]
+            line = reader.line_num
+            if len(names) > len(COLUMNS):
+                self._problem(line, len(COLUMNS), f"{len(names)} columns, at most {len(COLUMNS)}; {expected}")
+                return None
+            for index, name in enumerate(names):
+                if name != COLUMNS[index]:
+                    self._problem(line, index + 1, f"{name!r} where {COLUMNS[index]!r} belongs; {expected}")
+                    return None
+            if len(names) < REQUIRED:
+                self._problem(line, len(names) + 1, f"missing from the header; {expected}")
+                return None
+            return names
+        self._problem(1, 1, f"the file is empty; {expected}")
+        return None
+
+    def _row(self, line: int, fields: list[str], width: int, seen: dict[int, int]) -> StoredRow | None:
+        problem = self._problem
+        prefix, country, rate = fields[0], fields[1].upper(), fields[2]
+        good = True
+        if not _PREFIX.fullmatch(prefix):
+            problem(line, 1, _prefix_problem(prefix))
+            good = False
+        else:
+            key = encode(prefix)
+            first = seen.setdefault(key, line)
+            if first != line:
+                problem(line, 1, f"prefix {prefix} is already on line {first}")
+                good = False
+        if country and country not in BY_ALPHA2:
+            problem(line, 2, f"{fields[1]!r} is not an ISO 3166-1 alpha-2 country code (leave it empty for none)")
+            good = False
+        if not _MONEY.fullmatch(rate):
+            problem(line, 3, _money_problem(rate, "a rate in USD a minute"))
+            good = False
+        connect_fee, initial, subsequent = DEFAULTS
+        if width > 3 and fields[3]:
+            connect_fee = fields[3]
+            if not _MONEY.fullmatch(connect_fee):
+                problem(line, 4, _money_problem(connect_fee, "a connect fee in USD"))
+                good = False
+        if width > 4 and fields[4]:
+            initial = _seconds(fields[4], line, 5, problem)
+        if width > 5 and fields[5]:
+            subsequent = _seconds(fields[5], line, 6, problem)
+        if not good or not initial or not subsequent:
+            return None
+        return StoredRow(prefix, country, rate, str(connect_fee), initial, subsequent)
+
+
+def _prefix_problem(prefix: str) -> str:
+    if not prefix:
+        return "missing: a prefix is 1 to 15 digits"
+    if prefix.startswith("+"):
+        return f"{prefix!r}: leave out the '+'; a prefix is 1 to 15 digits"
+    if prefix.isascii() and prefix.isdigit():
+        if prefix.startswith("0"):
+            return f"{prefix!r} starts with 0; no E.164 country code does"
+        return f"{prefix!r} has {len(prefix)} digits; a prefix has at most {MAX_PREFIX_DIGITS}"
+    return f"{prefix!r} is not a prefix: 1 to 15 digits"
+
+
+def _money_problem(text: str, what: str) -> str:
+    if not text:
+        return f"missing: {what}, such as 0.0123"
+    if text.startswith("-"):
+        return f"{text!r} is negative: {what} is 0 or more"
+    return f"{text!r} is not {what}: a decimal number with at most 6 decimals, such as 0.0123"
+
+
+def _seconds(text: str, line: int, column: int, problem: Callable[[int, int, str], None]) -> int:
+    if _SECONDS.fullmatch(text):
+        return int(text)
+    problem(line, column, f"{text!r} is not a whole number of seconds from 1 to 999999")
+    return 0
