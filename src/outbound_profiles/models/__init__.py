@@ -13,6 +13,7 @@ from outbound_profiles.models.connections import connections
 from outbound_profiles.models.external import external_references
 from outbound_profiles.models.idempotency import idempotency_keys
 from outbound_profiles.models.profiles import outbound_profiles
+from outbound_profiles.models.rating import rate_deck_rows, rate_decks
 
 __all__ = [
     "api_tokens",
@@ -22,5 +23,7 @@ __all__ = [
     "idempotency_keys",
     "metadata",
     "outbound_profiles",
+    "rate_deck_rows",
+    "rate_decks",
     "users",
 ]
