@@ -16,7 +16,7 @@ from typing import Any
 import argcomplete
 
 from outbound_profiles import __version__
-from outbound_profiles.cli import admin, transfer
+from outbound_profiles.cli import admin, rate_decks, transfer
 from outbound_profiles.cli.admin import print_credentials as _print_credentials
 from outbound_profiles.cli.failures import CONFIGURATION, Failure, explain
 from outbound_profiles.config import ServeSettings, Settings, load_env_file
@@ -70,6 +70,7 @@ def _parser(serving: ServeSettings) -> argparse.ArgumentParser:
 
     admin.add_commands(commands, _Formatter)
     transfer.add_commands(commands, _Formatter)
+    rate_decks.add_commands(commands, _Formatter)
 
     db = commands.add_parser("db", help="the database schema", formatter_class=_Formatter).add_subparsers(
         dest="action", required=True, metavar="ACTION"
@@ -111,6 +112,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             admin.run(args, database)
         elif args.command in ("import", "export"):
             transfer.run(args, database)
+        elif args.command == "rate-decks":
+            return rate_decks.run(args, database)
         elif args.command == "db":
             for migration in applied:
                 print(f"applied {migration}")

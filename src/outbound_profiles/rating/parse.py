@@ -5,12 +5,12 @@ The format (README, "Rate decks"): a header line, then one row per prefix:
     prefix,country,rate,connect_fee,initial_increment,subsequent_increment
 
 The header is required and names the columns in that order; the last three may be left out of it
-(then every row leaves them out too, and they default to 0, 60 and 60), and a row's empty optional
-field takes its default as well. Every row has as many fields as the header. Blank lines are
-skipped; spaces around a field are ignored.
+(then no row may have them), and they default to 0, 60 and 60. A row may end before the header's
+last optional columns, or leave one empty: it takes the default. A row with more fields than the
+header has columns is a problem. Blank lines are skipped; spaces around a field are ignored.
 
 The file is read once, line by line, and never held whole: good rows are handed on in chunks (to be
-written as they come), and the duplicate check keeps one integer per prefix. From the first problem
+written as they come), and the duplicate check keeps only each prefix's line. From the first problem
 on, no more chunks are handed on, but reading goes on to the end, so that every problem is named at
 once (the first `MAX_PROBLEMS`, and how many more there are).
 """
@@ -99,10 +99,11 @@ class DeckParser:
             if len(fields) > width:
                 problem(line, width + 1, f"{len(fields)} fields, but the header has {width} columns")
                 continue
-            if len(fields) < width:
-                for missing in range(len(fields), width):
+            if len(fields) < REQUIRED:
+                for missing in range(len(fields), REQUIRED):
                     problem(line, missing + 1, "missing")
                 continue
+            fields += [""] * (width - len(fields))
             row = self._row(line, [field.strip() for field in fields], width, seen)
             if row is None or self.failed:
                 continue
