@@ -1,0 +1,183 @@
+"""The admission counters in Redis, shared by every worker and node: each step is one Lua script.
+
+A tenant's keys all carry the hash tag `{acct:<id>}`, so they live in one hash slot and each script touches
+one slot, as Redis Cluster requires. The scripts (`*.lua` beside this module) check the tenant's marker first:
+Redis keeps its data in memory only, so after a restart the marker is gone and `admit` raises CountersLost
+instead of admitting against empty counts; `restore` loads the database's active calls and sets the marker.
+Redis unreachable or slow raises CountersUnavailable after a short socket timeout; redis-py drops a connection
+that failed or timed out and opens a new one for the next command, so the counters recover by themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from importlib import resources
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+
+from outbound_profiles.counters.base import (
+    CPS_WINDOW_MS,
+    Admission,
+    CountersLost,
+    CountersUnavailable,
+    Held,
+    Reason,
+    Usage,
+    Verdict,
+    deduplicated,
+)
+
+# A CPS log only matters for 1000 ms; its key outlives that so that callers' clocks may lag Redis's.
+CPS_TTL_MS = 60_000
+# A per-number count is named by its window's end; it is kept a minute past it for the same reason.
+CLD_SLACK_MS = 60_000
+RESTORE_ATTEMPTS = 5
+_REASONS: dict[str, Reason] = {
+    reason: reason
+    for reason in (
+        "calls_per_cld_exceeded",
+        "cps_limit_exceeded",
+        "profile_ports_exhausted",
+        "account_ports_exhausted",
+    )
+}
+
+
+def _lua(name: str) -> str:
+    return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+
+
+class RedisCounters:
+    def __init__(self, client: Redis, *, prefix: str = "op") -> None:
+        self._client = client
+        self._prefix = prefix
+        self._admit = client.register_script(_lua("admit.lua"))
+        self._release = client.register_script(_lua("release.lua"))
+        self._usage = client.register_script(_lua("usage.lua"))
+        self._restore = client.register_script(_lua("restore.lua"))
+
+    @classmethod
+    def from_url(cls, url: str, *, prefix: str = "op", socket_timeout: float = 0.5) -> RedisCounters:
+        client = Redis.from_url(
+            url,
+            socket_timeout=socket_timeout,
+            socket_connect_timeout=socket_timeout,
+            # One immediate retry on a broken connection (a pooled one that Redis closed when it restarted);
+            # none on a timeout: Redis is slow, and the caller must decide within its own budget.
+            retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+            decode_responses=True,
+        )
+        return cls(client, prefix=prefix)
+
+    def _key(self, account_id: int, *parts: object) -> str:
+        return ":".join((self._prefix, f"{{acct:{account_id}}}", *map(str, parts)))
+
+    async def _run(self, script: Any, keys: list[str], args: list[object]) -> Any:
+        try:
+            return await script(keys=keys, args=args)
+        except (RedisError, OSError) as error:  # OSError: TimeoutError and socket errors redis-py lets through
+            raise CountersUnavailable(f"Redis: {error}") from error
+
+    async def admit(self, admission: Admission) -> Verdict:
+        account = admission.account_id
+        profile = admission.profile_id
+        keys = [
+            self._key(account, "meta"),
+            self._key(account, "calls"),
+            self._key(account, "ports"),
+            self._key(account, "cps", profile),
+            self._key(account, "cpsp"),
+        ]
+        cld_limit = -1
+        cld_ttl = 0
+        if admission.cld_limit is not None and admission.cld is not None and admission.cld_window_end_ms is not None:
+            keys.append(self._key(account, "cld", profile, admission.cld_window_end_ms, admission.cld))
+            cld_limit = admission.cld_limit
+            cld_ttl = admission.cld_window_end_ms - admission.now_ms + CLD_SLACK_MS
+        answer = await self._run(
+            self._admit,
+            keys,
+            [
+                admission.call_id,
+                profile,
+                admission.now_ms,
+                admission.now_ms - CPS_WINDOW_MS,
+                admission.cps,
+                -1 if admission.ports is None else admission.ports,
+                -1 if admission.account_ports is None else admission.account_ports,
+                cld_limit,
+                CPS_TTL_MS,
+                cld_ttl,
+            ],
+        )
+        if answer == "ok":
+            return None
+        if answer == "held":
+            return "held"
+        if answer == "lost":
+            raise CountersLost(account)
+        return _REASONS[answer]
+
+    async def release(self, account_id: int, profile_id: int, call_id: str) -> bool:
+        keys = [self._key(account_id, "calls"), self._key(account_id, "ports")]
+        return bool(await self._run(self._release, keys, [call_id]))
+
+    async def usage(
+        self,
+        account_id: int,
+        profile_id: int,
+        now_ms: int,
+        cld: str | None = None,
+        cld_window_end_ms: int | None = None,
+    ) -> Usage:
+        keys = [
+            self._key(account_id, "meta"),
+            self._key(account_id, "calls"),
+            self._key(account_id, "ports"),
+            self._key(account_id, "cps", profile_id),
+        ]
+        asked = cld is not None and cld_window_end_ms is not None
+        if asked and cld_window_end_ms is not None and cld_window_end_ms > now_ms:
+            keys.append(self._key(account_id, "cld", profile_id, cld_window_end_ms, cld))
+        answer = await self._run(self._usage, keys, [profile_id, now_ms - CPS_WINDOW_MS])
+        if not answer[0]:
+            raise CountersLost(account_id)
+        return Usage(
+            profile_calls=int(answer[1]),
+            account_calls=int(answer[2]),
+            cps_used=int(answer[3]),
+            cld_used=int(answer[4]) if asked else None,
+        )
+
+    async def restore(self, account_id: int, calls: Sequence[Held], now_ms: int) -> None:
+        calls = deduplicated(calls)
+        named = {call.profile_id for call in calls}
+        base = [
+            self._key(account_id, "meta"),
+            self._key(account_id, "calls"),
+            self._key(account_id, "ports"),
+            self._key(account_id, "cpsp"),
+        ]
+        for _ in range(RESTORE_ATTEMPTS):
+            # The profiles that have a CPS log now, so the script may declare each key it deletes.
+            try:
+                members = await self._client.smembers(base[3])  # type: ignore[misc]
+            except (RedisError, OSError) as error:
+                raise CountersUnavailable(f"Redis: {error}") from error
+            named |= {int(member) for member in members}
+            profiles = sorted(named)
+            args: list[object] = [now_ms - CPS_WINDOW_MS, CPS_TTL_MS, len(profiles), *profiles]
+            for call in calls:
+                args += [call.call_id, call.profile_id, call.started_ms]
+            keys = base + [self._key(account_id, "cps", profile) for profile in profiles]
+            if await self._run(self._restore, keys, args) == "ok":
+                return
+        raise CountersUnavailable(f"restoring account {account_id}: its profiles kept changing")
+
+    async def close(self) -> None:
+        await self._client.aclose()
