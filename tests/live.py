@@ -114,6 +114,7 @@ def _spawn(database_url: str, workdir: Path, port: int, workers: int, extra: dic
         **os.environ,
         "OUTBOUND_PROFILES_DATABASE_URL": database_url,
         "OUTBOUND_PROFILES_LOG_LEVEL": "warning",
+        **without_data_plane(workers, extra),
         **extra,
     }
     process = subprocess.Popen(
@@ -174,3 +175,11 @@ def answered_by(server: LiveServer, response: httpx.Response) -> int:
             except OSError:
                 continue
     raise AssertionError(f"no process of the server holds {link}")
+
+
+def without_data_plane(workers: int, extra: dict[str, str]) -> dict[str, str]:
+    """Several workers need the data plane's counters in Redis; tests of the API alone that are not
+    given one run without the data plane."""
+    if workers > 1 and "OUTBOUND_PROFILES_REDIS_URL" not in extra:
+        return {"OUTBOUND_PROFILES_DATA_PLANE": "off"}
+    return {}

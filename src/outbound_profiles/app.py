@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import gc
+from typing import Any
 
 from litestar import Litestar
 from litestar.datastructures import State
 
+from outbound_profiles.authorizations.router import router as authorizations_router
+from outbound_profiles.authorizations.router import simulate_call
+from outbound_profiles.authorizations.service import DataPlane
 from outbound_profiles.billing_groups.router import router as billing_groups_router
 from outbound_profiles.config import MAX_BODY_BYTES, Settings
 from outbound_profiles.connections.router import router as connections_router
+from outbound_profiles.counters import from_settings as counters_from_settings
 from outbound_profiles.db.database import Database
 from outbound_profiles.db.engine import build_engine
 from outbound_profiles.health.router import router as health_router
@@ -21,6 +26,7 @@ from outbound_profiles.observability.middleware import ObservabilityMiddleware
 from outbound_profiles.observability.router import router as metrics_router
 from outbound_profiles.profiles.fast_update import FastUpdate
 from outbound_profiles.profiles.router import router as profiles_router
+from outbound_profiles.rating.default_deck import DefaultDeck
 from outbound_profiles.v2.billing_groups import router as v2_billing_groups_router
 from outbound_profiles.v2.profiles import router as v2_profiles_router
 
@@ -29,9 +35,26 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     settings = settings or Settings.from_env()
     database = database or Database(build_engine(settings))
     metrics = Metrics(database)
+    decks = DefaultDeck()
+    data_plane = None
+    starts: list[Any] = [lambda: database.start_checkpoints()]
+    stops: list[Any] = [database.close_connections, database.dispose, metrics.close]
+    if settings.data_plane:
+        data_plane = DataPlane(
+            database,
+            counters_from_settings(settings),
+            decks,
+            lease_s=settings.lease_seconds,
+            fail_open=settings.counters_failure == "open",
+            observer=metrics,
+        )
+        starts.append(data_plane.start)
+        stops.insert(0, data_plane.stop)
     app = Litestar(
         route_handlers=[
             profiles_router,
+            simulate_call,
+            authorizations_router,
             connections_router,
             billing_groups_router,
             v2_profiles_router,
@@ -43,9 +66,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(),
         request_max_body_size=MAX_BODY_BYTES,
-        state=State({"database": database, "settings": settings, "metrics": metrics}),
-        on_startup=[lambda: database.start_checkpoints()],
-        on_shutdown=[database.close_connections, database.dispose, metrics.close],
+        state=State({"database": database, "settings": settings, "metrics": metrics, "data_plane": data_plane}),
+        on_startup=starts,
+        on_shutdown=stops,
         # Logging is the process's to set up (`serve` makes it JSON), not the application's.
         logging_config=None,
     )

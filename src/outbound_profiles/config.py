@@ -12,6 +12,7 @@ from dotenv import load_dotenv
 SqliteSynchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
 N = TypeVar("N", int, float)
 UnknownFields = Literal["ignore", "refuse"]
+CountersFailure = Literal["closed", "open"]
 
 DEFAULT_DATABASE_URL = "sqlite:///outbound-profiles.db"
 MAX_BODY_BYTES = 1024 * 1024
@@ -61,6 +62,13 @@ class Settings:
     # API v2: body members and query parameters it does not know are ignored, as Telnyx does (a newer
     # SDK's field, an `extra_body`); "refuse" answers them with a 422 that names each one.
     v2_unknown_fields: UnknownFields = "ignore"
+    # The data plane: what the switch is told when the counters (Redis) cannot be reached: "closed"
+    # refuses the call (503), "open" lets it through unreserved. How long an allowed call holds its
+    # ports without a keepalive or an end.
+    counters_failure: CountersFailure = "closed"
+    # Off: the API alone, no authorizations (no counters, no lease sweeper); any number of workers.
+    data_plane: bool = True
+    lease_seconds: float = 4 * 3600.0
 
     @classmethod
     def from_env(cls, *, dotenv: bool = True) -> Settings:
@@ -87,10 +95,17 @@ class Settings:
             "keepalive_timeout": _number("OUTBOUND_PROFILES_KEEPALIVE_TIMEOUT", 0.1, 3600, float),
             "max_head_bytes": _number("OUTBOUND_PROFILES_MAX_HEAD_BYTES", 1024, 1024 * 1024, int),
             "max_connections": _number("OUTBOUND_PROFILES_MAX_CONNECTIONS", 1, 1_000_000, int),
+            "lease_seconds": _number("OUTBOUND_PROFILES_LEASE_SECONDS", 1.0, 7 * 86_400, float),
         }
         unknown = os.environ.get("OUTBOUND_PROFILES_V2_UNKNOWN_FIELDS", "ignore").lower()
         if unknown not in ("ignore", "refuse"):
             raise ConfigurationError(f"OUTBOUND_PROFILES_V2_UNKNOWN_FIELDS must be ignore or refuse, not {unknown!r}")
+        failure = os.environ.get("OUTBOUND_PROFILES_COUNTERS_FAILURE", "closed").lower()
+        if failure not in ("closed", "open"):
+            raise ConfigurationError(f"OUTBOUND_PROFILES_COUNTERS_FAILURE must be closed or open, not {failure!r}")
+        data_plane = os.environ.get("OUTBOUND_PROFILES_DATA_PLANE", "on").lower()
+        if data_plane not in ("on", "off"):
+            raise ConfigurationError(f"OUTBOUND_PROFILES_DATA_PLANE must be on or off, not {data_plane!r}")
         return cls(
             **{name: value for name, value in limits.items() if value is not None},  # type: ignore[arg-type]
             database_pool_size=int(pool_size),
@@ -99,6 +114,8 @@ class Settings:
             sqlite_synchronous=synchronous,  # type: ignore[arg-type]
             log_level=log_level,
             v2_unknown_fields=unknown,  # type: ignore[arg-type]
+            counters_failure=failure,  # type: ignore[arg-type]
+            data_plane=data_plane == "on",
         )
 
 

@@ -2,12 +2,14 @@
 
     ApiError                     any answer that is not a success
     ├── Unauthorized             401 10009  missing or bad credentials
+    ├── Forbidden                403 10010  valid credentials of the wrong kind (tenant / switch)
     ├── NotFound                 404 10005  unknown id, or another tenant's id
     ├── InvalidRequest           400        one or more problems with the request (all reported together)
     ├── ResourceInUse            400 10021  the resource is still referenced
     ├── Unprocessable            422        API v2's validation errors; a reused Idempotency-Key
     ├── PreconditionFailed       412 10412  If-Match names a version that is no longer current
-    └── PayloadTooLarge          413        body over the limit
+    ├── PayloadTooLarge          413        body over the limit
+    └── ServiceUnavailable       503 10503  a part of the service that is switched off
 
 Each problem carries a JSON pointer into the body or the name of a query parameter.
 """
@@ -26,6 +28,7 @@ class ErrorCode(Enum):
     NOT_FOUND = ("10005", "Resource not found")
     UNEXPECTED = ("10007", "Unexpected error")
     AUTHENTICATION_FAILED = ("10009", "Authentication failed")
+    AUTHORIZATION_FAILED = ("10010", "Authorization failed")
     BAD_REQUEST = ("10015", "Bad Request")
     RESOURCE_IN_USE = ("10021", "Resource in use")
     INVALID_JSON = ("10023", "Invalid JSON")
@@ -36,6 +39,7 @@ class ErrorCode(Enum):
     HEADERS_TOO_LARGE = ("10015", "Request headers too large")
     # Telnyx documents no code for a failed precondition; ours is 10 followed by the status.
     PRECONDITION_FAILED = ("10412", "Precondition failed")
+    SERVICE_UNAVAILABLE = ("10503", "Service unavailable")
 
     @property
     def code(self) -> str:
@@ -67,6 +71,13 @@ class Unauthorized(ApiError):
 
     def __init__(self, detail: str = "Missing or invalid credentials.") -> None:
         super().__init__([Problem(ErrorCode.AUTHENTICATION_FAILED, detail)])
+
+
+class Forbidden(ApiError):
+    status = 403
+
+    def __init__(self, detail: str) -> None:
+        super().__init__([Problem(ErrorCode.AUTHORIZATION_FAILED, detail)])
 
 
 class NotFound(ApiError):
@@ -150,3 +161,10 @@ class Problems:
     def raise_if_any(self) -> None:
         if self._items:
             raise InvalidRequest(self._items)
+
+
+class ServiceUnavailable(ApiError):
+    status = 503
+
+    def __init__(self, detail: str) -> None:
+        super().__init__([Problem(ErrorCode.SERVICE_UNAVAILABLE, detail)])

@@ -159,7 +159,7 @@ def test_tokens_list_shows_ids_and_dates_never_secrets(
 
     assert [t["token_id"] for t in everyone] == [first["token_id"], second["token_id"], other["token_id"]]
     assert [t["token_id"] for t in mine] == [first["token_id"], second["token_id"]]
-    assert set(mine[0]) == {"token_id", "email", "created_at", "last_used_at", "revoked_at"}
+    assert set(mine[0]) == {"token_id", "kind", "email", "created_at", "last_used_at", "revoked_at"}
     assert mine[0]["revoked_at"] is not None
     assert mine[0]["last_used_at"] is None
     assert mine[1]["revoked_at"] is None

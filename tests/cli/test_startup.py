@@ -29,6 +29,9 @@ def run_with(tmp_path: Path, variables: dict[str, str], *args: str) -> subproces
         ({"OUTBOUND_PROFILES_LOG_LEVEL": "loud"}, ["OUTBOUND_PROFILES_LOG_LEVEL", "'loud'", "info"]),
         ({"OUTBOUND_PROFILES_DATABASE_POOL_SIZE": "0"}, ["OUTBOUND_PROFILES_DATABASE_POOL_SIZE", "1 to 1000"]),
         ({"OUTBOUND_PROFILES_SQLITE_SYNCHRONOUS": "often"}, ["OUTBOUND_PROFILES_SQLITE_SYNCHRONOUS", "FULL"]),
+        ({"OUTBOUND_PROFILES_COUNTERS_FAILURE": "ajar"}, ["OUTBOUND_PROFILES_COUNTERS_FAILURE", "closed or open"]),
+        ({"OUTBOUND_PROFILES_DATA_PLANE": "maybe"}, ["OUTBOUND_PROFILES_DATA_PLANE", "on or off"]),
+        ({"OUTBOUND_PROFILES_LEASE_SECONDS": "0"}, ["OUTBOUND_PROFILES_LEASE_SECONDS", "604800"]),
         ({"OUTBOUND_PROFILES_PORT": "eighty"}, ["OUTBOUND_PROFILES_PORT", "'eighty'"]),
         ({"OUTBOUND_PROFILES_WORKERS": "0"}, ["OUTBOUND_PROFILES_WORKERS", "'0'"]),
         ({"OUTBOUND_PROFILES_DATABASE_URL": "mysql://me@localhost/db"}, ["OUTBOUND_PROFILES_DATABASE_URL", "mysql"]),
@@ -102,6 +105,7 @@ def test_serve_takes_host_port_and_workers_from_the_environment(tmp_path: Path) 
         "OUTBOUND_PROFILES_HOST": "127.0.0.1",
         "OUTBOUND_PROFILES_PORT": str(port),
         "OUTBOUND_PROFILES_WORKERS": "2",
+        "OUTBOUND_PROFILES_DATA_PLANE": "off",  # several workers' call counters need Redis
     }
     with subprocess.Popen([SCRIPT, "serve"], env=env, cwd=tmp_path) as process:
         try:
@@ -113,6 +117,13 @@ def test_serve_takes_host_port_and_workers_from_the_environment(tmp_path: Path) 
 
     assert health.status_code == 200
     assert workers >= 2
+
+
+def test_several_workers_without_redis_are_refused_with_what_to_set(tmp_path: Path) -> None:
+    result = run_with(tmp_path, {"OUTBOUND_PROFILES_REDIS_URL": ""}, "serve", "--workers", "2")
+    assert result.returncode == 2
+    assert "OUTBOUND_PROFILES_REDIS_URL" in result.stderr
+    assert "OUTBOUND_PROFILES_DATA_PLANE=off" in result.stderr
 
 
 def test_version_and_help(tmp_path: Path) -> None:

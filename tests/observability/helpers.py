@@ -16,7 +16,7 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.live import free_port, stop, wait_until_up
+from tests.live import free_port, stop, wait_until_up, without_data_plane
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -79,6 +79,7 @@ def logging_server(
         **os.environ,
         "OUTBOUND_PROFILES_DATABASE_URL": database_url,
         "OUTBOUND_PROFILES_LOG_LEVEL": log_level,
+        **without_data_plane(workers, env or {}),
         **(env or {}),
     }
     process = subprocess.Popen(

@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select, update
 
+from outbound_profiles.db.database import wrote
 from outbound_profiles.models import api_tokens, users
 from outbound_profiles.models.base import Record
 
@@ -19,7 +20,8 @@ _CREDENTIALS = (
         api_tokens.c.kind,
         api_tokens.c.last_used_at,
     )
-    .join(users, users.c.id == api_tokens.c.user_id)
+    # Outer: a switch token belongs to no user.
+    .select_from(api_tokens.outerjoin(users, users.c.id == api_tokens.c.user_id))
     .where(
         api_tokens.c.revoked_at.is_(None),
         users.c.disabled_at.is_(None),
@@ -68,6 +70,7 @@ def list_users(connection: Connection) -> list[Record]:
 
 
 def update_user(connection: Connection, user_id: int, values: dict[str, Any]) -> None:
+    wrote(connection, "users")
     connection.execute(update(users).where(users.c.id == user_id).values(values))
 
 
@@ -78,9 +81,10 @@ def list_tokens(connection: Connection, user_id: int | None) -> list[Record]:
             api_tokens.c.created_at,
             api_tokens.c.last_used_at,
             api_tokens.c.revoked_at,
+            api_tokens.c.kind,
             users.c.email,
         )
-        .join(users, users.c.id == api_tokens.c.user_id)
+        .select_from(api_tokens.outerjoin(users, users.c.id == api_tokens.c.user_id))
         .order_by(api_tokens.c.created_at, api_tokens.c.id)
     )
     if user_id is not None:

@@ -14,10 +14,12 @@ from sqlalchemy.exc import OperationalError
 from outbound_profiles.accounts import repository, tokens
 from outbound_profiles.accounts.account import DEFAULT_CPS, DEFAULT_MAX_CPS, Account
 from outbound_profiles.db.cache import Cache
-from outbound_profiles.db.database import database_of
+from outbound_profiles.db.database import Database, database_of
 from outbound_profiles.domain.ids import new_id
+from outbound_profiles.errors import Forbidden
 
 TENANT = "tenant"
+SWITCH = "switch"
 
 
 class AccountError(Exception):
@@ -69,6 +71,23 @@ def create_token(connection: Connection, email: str) -> NewCredentials:
     if row is None:
         raise AccountError(f"no user with the email {email!r}")
     return _issue_token(connection, row.id, row.email)
+
+
+def create_switch_token(connection: Connection) -> NewCredentials:
+    """A token for the SIP switch: it authorizes the calls of every tenant and reads no tenant's resources."""
+    issued = tokens.issue()
+    _credentials(connection).discard(issued.token_id)
+    repository.insert_token(
+        connection,
+        {
+            "id": issued.token_id,
+            "user_id": None,
+            "secret_hash": issued.secret_hash,
+            "kind": SWITCH,
+            "created_at": datetime.now(UTC),
+        },
+    )
+    return NewCredentials("", "", issued.token_id, issued.token)
 
 
 def revoke_token(connection: Connection, token: str) -> str:
@@ -155,6 +174,7 @@ def list_tokens(connection: Connection, email: str | None) -> list[dict[str, Any
     return [
         {
             "token_id": row.id,
+            "kind": row.kind,
             "email": row.email,
             "created_at": _timestamp(row.created_at),
             "last_used_at": _timestamp(row.last_used_at),
@@ -197,7 +217,25 @@ class _Credentials:
 
 
 def _credentials(connection: Connection) -> Cache[str, _Credentials]:
-    return database_of(connection).cache("credentials")
+    return credentials_cache(database_of(connection))
+
+
+def credentials_cache(database: Database) -> Cache[str, _Credentials]:
+    return database.cache("credentials")
+
+
+def remembered(database: Database, token: str, kind: str) -> Account | None:
+    """The account of a token of `kind` this process has verified before and whose use is recorded,
+    from memory alone; None when the database must be asked (`authenticate`)."""
+    parts = tokens.split(token)
+    if parts is None:
+        return None
+    found = credentials_cache(database).get(parts[0])
+    if found is None or found.verified is None or found.kind != kind:
+        return None
+    if time.time() - found.last_used >= LAST_USED_RESOLUTION_S:
+        return None
+    return found.account if hmac.compare_digest(parts[1].encode(), found.verified) else None
 
 
 # What an unknown token id is remembered as: checked like any token, so that it costs what a known
@@ -205,8 +243,13 @@ def _credentials(connection: Connection) -> Cache[str, _Credentials]:
 _UNKNOWN = _Credentials(tokens.hash_secret(""), "unknown", Account(0, "", None, 0, 0), 0.0)
 
 
-def authenticate(connection: Connection, token: str, api_user: str | None) -> Account | None:
-    """The account a token belongs to; with the v1 pair, `api_user` must name the same user or key."""
+# Who a switch token authenticates as: the operator, no tenant.
+SWITCH_ACCOUNT = Account(0, "", None, 0, 0)
+
+
+def authenticate(connection: Connection, token: str, api_user: str | None, kind: str = TENANT) -> Account | None:
+    """The account a token of `kind` belongs to (`SWITCH_ACCOUNT` for a switch token); with the v1
+    pair, `api_user` must name the same user or key. A valid token of the other kind is refused (403)."""
     parts = tokens.split(token)
     if parts is None:
         return None
@@ -219,15 +262,16 @@ def authenticate(connection: Connection, token: str, api_user: str | None) -> Ac
             found = _UNKNOWN
         else:
             last_used = 0.0 if row.last_used_at is None else row.last_used_at.timestamp()
-            found = _Credentials(row.secret_hash, row.kind, Account.from_row(row), last_used)
+            account = SWITCH_ACCOUNT if row.kind == SWITCH else Account.from_row(row)
+            found = _Credentials(row.secret_hash, row.kind, account, last_used)
         cache.put(token_id, found)
     presented = secret.encode()
     if found.verified is None or not hmac.compare_digest(presented, found.verified):
         if not tokens.secret_matches(secret, found.secret_hash) or found is _UNKNOWN:
             return None
         cache.put(token_id, replace(found, verified=presented))
-    if found.kind != TENANT:
-        return None
+    if found.kind != kind:
+        raise Forbidden(_WRONG_KIND[kind])
     account = found.account
     if api_user is not None and api_user.lower() not in (account.email.lower(), token_id.lower()):
         return None
@@ -237,6 +281,12 @@ def authenticate(connection: Connection, token: str, api_user: str | None) -> Ac
         found = cache.get(token_id) or found
         cache.put(token_id, replace(found, last_used=now))
     return account
+
+
+_WRONG_KIND = {
+    TENANT: "A switch token authorizes calls only; use a tenant's token for its resources.",
+    SWITCH: "Only a switch token may authorize calls (outbound-profiles tokens create --switch).",
+}
 
 
 # A token's last use is written at most this often (a write on every request would cost every

@@ -79,8 +79,13 @@ def add_commands(commands: Any, formatter: type[argparse.HelpFormatter]) -> None
     tokens = parser(commands, "tokens", "administer API tokens").add_subparsers(
         dest="action", required=True, metavar="ACTION"
     )
-    issue = parser(tokens, "create", "issue another token for a user (shown once)")
-    issue.add_argument("email", metavar="EMAIL")
+    issue = parser(tokens, "create", "issue another token for a user, or a switch token (shown once)")
+    issue.add_argument("email", metavar="EMAIL", nargs="?", help="the user the token is for (not with --switch)")
+    issue.add_argument(
+        "--switch",
+        action="store_true",
+        help="a token for the SIP switch: it authorizes calls of every tenant and reads no tenant's resources",
+    )
     json_flag(issue)
     listing = parser(tokens, "list", "list tokens: id, user, created, last used, revoked (never secrets)")
     listing.add_argument("email", metavar="EMAIL", nargs="?", help="only this user's tokens (default: every user's)")
@@ -113,6 +118,19 @@ def _create_user(args: argparse.Namespace, run: Run) -> None:
 
 
 def _create_token(args: argparse.Namespace, run: Run) -> None:
+    if args.switch:
+        if args.email is not None:
+            raise accounts.AccountError("a switch token belongs to no user: give --switch or EMAIL, not both")
+        issued = run(accounts.create_switch_token)
+        if args.json:
+            print(json.dumps({"kind": "switch", "token_id": issued.token_id, "token": issued.token}))
+        else:
+            print("kind:     switch (authorizes calls of every tenant)")
+            print(f"token id: {issued.token_id}")
+            print(f"token:    {issued.token}   (shown once; keep it)")
+        return
+    if args.email is None:
+        raise accounts.AccountError("give the EMAIL of the user the token is for, or --switch for a switch token")
     print_credentials(run(lambda c: accounts.create_token(c, args.email)), args.json)
 
 
@@ -203,7 +221,7 @@ def _list_tokens(args: argparse.Namespace, run: Run) -> None:
         [
             [
                 t["token_id"],
-                t["email"],
+                t["email"] or "(switch)",
                 t["created_at"],
                 t["last_used_at"] or "never",
                 "active" if t["revoked_at"] is None else f"revoked {t['revoked_at']}",

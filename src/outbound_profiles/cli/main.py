@@ -147,6 +147,14 @@ def _serve(args: argparse.Namespace, settings: Settings, database: Database) -> 
             "an in-memory database (sqlite:///:memory:) lives in one process: serve it with --workers 1",
             CONFIGURATION,
         )
+    if args.workers > 1 and settings.data_plane and settings.redis_url is None:
+        raise Failure(
+            "the data plane's call counters live in one process unless they are in Redis: set "
+            "OUTBOUND_PROFILES_REDIS_URL=redis://HOST:6379/0 to serve with --workers "
+            f"{args.workers}, serve with --workers 1, or set OUTBOUND_PROFILES_DATA_PLANE=off to serve "
+            "the API without call authorization",
+            CONFIGURATION,
+        )
     _check_listen(args.host, args.port)
     if args.demo:
         from outbound_profiles.cli.demo import ensure_demo_tenant

@@ -23,9 +23,10 @@ V = TypeVar("V")
 class Cache(Generic[K, V]):
     """A bounded LRU map; a disabled cache stores nothing."""
 
-    def __init__(self, name: str, *, max_entries: int, enabled: bool) -> None:
+    def __init__(self, name: str, *, max_entries: int, enabled: bool, depends_on: frozenset[str] = frozenset()) -> None:
         self.name = name
         self.enabled = enabled
+        self.depends_on = depends_on  # the tables its entries are read from
         self._max_entries = max_entries
         self._entries: OrderedDict[K, V] = OrderedDict()
 

@@ -50,12 +50,20 @@ class Database:
         self._stop = threading.Event()
         self._async_engines: WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncEngine] = WeakKeyDictionary()
 
-    def cache(self, name: str, *, max_entries: int = 100_000) -> Cache[Any, Any]:
-        """The named cache of this database (created on first use; disabled off SQLite)."""
+    def cache(self, name: str, *, max_entries: int = 100_000, depends_on: tuple[str, ...] = ()) -> Cache[Any, Any]:
+        """The named cache of this database (created on first use; disabled off SQLite). A cache that
+        names the tables it is read from is cleared whenever this process writes one (`wrote`)."""
         existing = self._caches.get(name)
         if existing is None:
-            existing = self._caches[name] = Cache(name, max_entries=max_entries, enabled=self.is_sqlite)
+            existing = self._caches[name] = Cache(
+                name, max_entries=max_entries, enabled=self.is_sqlite, depends_on=frozenset(depends_on)
+            )
         return existing
+
+    def tables_changed(self, *tables: str) -> None:
+        for cache in self._caches.values():
+            if not cache.depends_on.isdisjoint(tables):
+                cache.clear()
 
     def run_sync(self, work: Callable[[Connection], T], *, write: bool) -> T:
         """`work` in one transaction; run again from the start (at most `ATTEMPTS` times in all)
@@ -356,6 +364,12 @@ def _lost_before_commit(error: DBAPIError) -> bool:
 def database_of(connection: Connection) -> Database:
     database: Database = connection.info[_DATABASE]
     return database
+
+
+def wrote(connection: Connection, table: str) -> None:
+    """The request's work writes `table`: the caches read from it are cleared (a rollback leaves them
+    empty, which costs a read)."""
+    database_of(connection).tables_changed(table)
 
 
 def on_rollback(connection: Connection, callback: Callable[[], None]) -> None:

@@ -9,7 +9,7 @@ from litestar import Request
 from sqlalchemy import Connection
 
 from outbound_profiles.accounts.account import Account
-from outbound_profiles.accounts.service import authenticate
+from outbound_profiles.accounts.service import SWITCH, authenticate, remembered
 from outbound_profiles.db.database import Database
 from outbound_profiles.errors import Unauthorized
 
@@ -60,3 +60,13 @@ def run_authenticated(
         return work(connection, account)
 
     return database.write(authenticated) if write else database.read(authenticated)
+
+
+async def as_switch(database: Database, headers: HeaderLookup) -> None:
+    """Check that the caller is the switch (a 401 without valid credentials, a 403 for a tenant's)."""
+    token, api_user = presented_credentials(headers)
+    if remembered(database, token, SWITCH) is not None:
+        return
+    account = await database.read(lambda c: authenticate(c, token, api_user, SWITCH))
+    if account is None:
+        raise Unauthorized("The credentials are not valid.")

@@ -9,6 +9,7 @@ follow one convention, so the schema means the same on SQLite and PostgreSQL.
 from outbound_profiles.models.accounts import api_tokens, users
 from outbound_profiles.models.base import metadata
 from outbound_profiles.models.billing_groups import billing_groups
+from outbound_profiles.models.calls import calls
 from outbound_profiles.models.connections import connections
 from outbound_profiles.models.external import external_references
 from outbound_profiles.models.idempotency import idempotency_keys
@@ -18,6 +19,7 @@ from outbound_profiles.models.rating import rate_deck_rows, rate_decks
 __all__ = [
     "api_tokens",
     "billing_groups",
+    "calls",
     "connections",
     "external_references",
     "idempotency_keys",

@@ -28,9 +28,11 @@ api_tokens = Table(
     "api_tokens",
     metadata,
     Column("id", String(32), primary_key=True),
-    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    # Null for a switch token: it belongs to the operator, not to a tenant.
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=True, index=True),
     # sha256 of the secret part; the token itself is shown once and never stored.
     Column("secret_hash", String(64), nullable=False),
+    # "tenant" (the API of one user) or "switch" (the data plane, for every tenant).
     Column("kind", String(16), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("revoked_at", UtcDateTime, nullable=True),

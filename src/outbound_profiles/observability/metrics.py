@@ -87,6 +87,25 @@ class Metrics:
                 self._gauge("db_pool_overflow", "Database connections open beyond pool_size now.", own),
             )
         self._in_flight_gauge = in_flight
+        self.authorizations = Counter(
+            "outbound_profiles_authorizations",
+            "Call authorizations answered, by decision and reason (none for an allow).",
+            ["decision", "reason"],
+            registry=own,
+        )
+        self.authorize_seconds = Histogram(
+            "outbound_profiles_authorize_duration_seconds",
+            "Time to decide a call authorization, from its body read to its answer.",
+            buckets=AUTHORIZE_BUCKETS,
+            registry=own,
+        )
+        # Every worker counts the same calls (from the database): the largest of the live ones.
+        self.active_calls = Gauge(
+            "outbound_profiles_active_calls",
+            "Calls allowed and not yet ended, as last counted from the database.",
+            registry=own,
+            multiprocess_mode="livemax",
+        )
         self._publish = self.multiprocess
         if self.multiprocess:
             self._exposed = CollectorRegistry()
@@ -109,6 +128,14 @@ class Metrics:
             registry=registry,
             multiprocess_mode="livesum",
         )
+
+    def decided(self, decision: str, reason: str | None, seconds: float) -> None:
+        """Count one call authorization (the data plane's observer)."""
+        self.authorizations.labels(decision, reason or "").inc()
+        self.authorize_seconds.observe(seconds)
+
+    def active_calls_now(self, count: int) -> None:
+        self.active_calls.set(count)
 
     def _overflow(self) -> int:
         assert self._pool is not None
@@ -144,6 +171,7 @@ class Metrics:
             mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
 
 
+AUTHORIZE_BUCKETS: Final = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 REQUESTS: Final = ("outbound_profiles_http_requests", "HTTP requests answered, by route template, method and status.")
 DURATION: Final = (
     "outbound_profiles_http_request_duration_seconds",

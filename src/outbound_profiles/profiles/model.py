@@ -101,7 +101,11 @@ def new_profile(profile_id: int, account: Account, changes: dict[str, Any], now:
 
 
 def from_row(row: Any) -> Profile:
-    values = row._asdict()
+    return from_mapping(row._asdict())
+
+
+def from_mapping(values: dict[str, Any]) -> Profile:
+    """A profile from its columns' values (consumed)."""
     rate = values["max_destination_rate"]
     values["max_destination_rate"] = None if rate is None else Decimal(rate)
     limit = values.pop("daily_spend_limit_cents")

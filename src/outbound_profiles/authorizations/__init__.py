@@ -1,0 +1,1 @@
+"""`/termination/authorizations`: the switch asks before each outbound call and reports its end."""

@@ -1,0 +1,106 @@
+"""`/termination/authorizations` (the switch) and `simulate_call` (a tenant): thin handlers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Router, post
+from litestar.params import FromPath
+
+from outbound_profiles.authorizations.schemas import (
+    AuthorizationIn,
+    AuthorizationOut,
+    CallOut,
+    EndIn,
+    SimulateIn,
+    SimulationOut,
+)
+from outbound_profiles.authorizations.service import DataPlane
+from outbound_profiles.errors import ServiceUnavailable
+from outbound_profiles.http.body import convert_fields, decode_object
+from outbound_profiles.http.credentials import as_switch, as_user
+from outbound_profiles.http.routes import checked_query
+from outbound_profiles.policy.decide import Call
+
+
+def _data_plane(request: Request[Any, Any, Any]) -> DataPlane:
+    data_plane: DataPlane | None = request.app.state.data_plane
+    if data_plane is None:
+        raise ServiceUnavailable("This server runs without the data plane (OUTBOUND_PROFILES_DATA_PLANE=off).")
+    return data_plane
+
+
+async def _body(request: Request[Any, Any, Any], schema: Any, *, required: bool = True) -> dict[str, Any]:
+    """The request's JSON object checked against `schema` (every problem reported together)."""
+    raw = await request.body()
+    problems = checked_query(request, frozenset())[1]
+    data = decode_object(raw) if raw.strip() or required else {}
+    fields = convert_fields(data, schema, problems)
+    problems.raise_if_any()
+    return fields
+
+
+@post(
+    "/",
+    operation_id="authorizeCall",
+    summary="Authorize a call (the switch, before each outbound call)",
+    status_code=200,
+    body=AuthorizationIn,
+)
+async def authorize(request: Request[Any, Any, Any]) -> AuthorizationOut:
+    data_plane = _data_plane(request)
+    await as_switch(data_plane.database, request.headers)
+    body = await _body(request, AuthorizationIn)
+    call = Call(body["call_id"], body["connection_id"], body["to"], body["from"])
+    return await data_plane.authorize(call)
+
+
+@post(
+    "/{call_id:str}/end",
+    operation_id="endCall",
+    summary="Report a call's end (idempotent)",
+    status_code=200,
+    body=EndIn,
+)
+async def end(request: Request[Any, Any, Any], call_id: FromPath[str]) -> CallOut:
+    data_plane = _data_plane(request)
+    await as_switch(data_plane.database, request.headers)
+    body = await _body(request, EndIn, required=False)
+    return await data_plane.end(call_id, body.get("duration_seconds"))
+
+
+@post(
+    "/{call_id:str}/keepalive",
+    operation_id="keepCallAlive",
+    summary="Extend a call's lease",
+    status_code=200,
+)
+async def keepalive(request: Request[Any, Any, Any], call_id: FromPath[str]) -> CallOut:
+    data_plane = _data_plane(request)
+    await as_switch(data_plane.database, request.headers)
+    checked_query(request, frozenset())[1].raise_if_any()
+    return await data_plane.keepalive(call_id)
+
+
+router = Router(path="/termination/authorizations", route_handlers=[authorize, end, keepalive], tags=["Data plane"])
+
+
+@post(
+    "/termination/endpoints/{profile_id:str}/actions/simulate_call",
+    operation_id="simulateCall",
+    summary="The decision the profile would give a call now, with the figures it used (reserves nothing)",
+    status_code=200,
+    body=SimulateIn,
+)
+async def simulate_call(request: Request[Any, Any, Any], profile_id: FromPath[str]) -> SimulationOut:
+    data_plane = _data_plane(request)
+    raw = await request.body()
+
+    def target(connection: Any, account: Any) -> Any:
+        problems = checked_query(request, frozenset())[1]
+        fields = convert_fields(decode_object(raw), SimulateIn, problems)
+        problems.raise_if_any()
+        return data_plane.simulation_target(connection, account, profile_id), fields
+
+    found, fields = await as_user(request, target)
+    return await data_plane.simulated(found, fields["to"], fields.get("from", ""))

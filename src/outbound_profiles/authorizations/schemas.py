@@ -1,0 +1,100 @@
+"""What the switch sends and what it is answered."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
+# A SIP Call-ID is printable text; no NUL (PostgreSQL cannot store one).
+CallId = Annotated[str, Meta(min_length=1, max_length=255, pattern=r"^[^\x00-\x1f\x7f]*$")]
+Number = Annotated[str, Meta(min_length=1, max_length=32, pattern=r"^[^\x00-\x1f\x7f]*$")]
+Caller = Annotated[str, Meta(max_length=64, pattern=r"^[^\x00-\x1f\x7f]*$")]
+# One day at most: a longer call is ended by its lease (`lease_expired`) anyway.
+Duration = Annotated[int, Meta(ge=0, le=86_400 * 7)]
+
+
+class AuthorizationIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    call_id: CallId
+    connection_id: Annotated[str, Meta(min_length=1, max_length=20)]
+    to: Number
+    from_: Caller = msgspec.field(name="from")
+
+
+class EndIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # Left out: the time since the authorization.
+    duration_seconds: Duration | None = None
+
+
+class SimulateIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    to: Number
+    from_: Caller = msgspec.field(name="from", default="")
+
+
+class Recording(msgspec.Struct):
+    format: str
+    channels: str
+
+
+class AuthorizationOut(msgspec.Struct, omit_defaults=False):
+    call_id: str
+    decision: str  # "allow" or "deny"
+    reason: str | None
+    sip_code: int
+    telnyx_cause: str | None
+    detail: str
+    outbound_profile_id: str | None
+    billing_group_id: str | None
+    destination_country: str | None
+    rate: str | None  # USD per minute
+    max_duration_seconds: int | None
+    record: bool
+    recording: Recording | None
+    lease_expires_at: str | None
+
+
+class CallOut(msgspec.Struct):
+    """A call as its end (or a keepalive) reports it."""
+
+    call_id: str
+    outbound_profile_id: str
+    connection_id: str
+    billing_group_id: str | None
+    to: str
+    from_: str = msgspec.field(name="from")
+    destination_country: str | None = None
+    rate: str | None = None
+    started_at: str = ""
+    lease_expires_at: str | None = None
+    ended_at: str | None = None
+    duration_seconds: int | None = None
+    end_reason: str | None = None
+
+
+class Figures(msgspec.Struct):
+    """What a simulated decision used."""
+
+    destination_country: str | None
+    deck_row: dict[str, str] | None  # prefix, country, rate of the row that matched
+    rate: str | None
+    max_destination_rate: str | None
+    ports: int | None
+    ports_in_use: int
+    account_concurrent_call_limit: int | None
+    account_calls_in_use: int
+    cps_limit: int
+    cps_used: int
+    calls_per_cld: int | None
+    cld_calls_in_window: int | None
+    calling_window_ends_at: str | None
+
+
+class SimulationOut(msgspec.Struct):
+    decision: str
+    reason: str | None
+    sip_code: int
+    telnyx_cause: str | None
+    detail: str
+    record: bool
+    figures: Figures

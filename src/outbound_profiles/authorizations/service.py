@@ -1,0 +1,462 @@
+"""The data plane: authorize a call, end it, keep it alive, and simulate a decision.
+
+A decision reads from memory: the connection with its profile and account (`targets`, a cache
+the database keeps valid across processes), the rate deck, and the counters. An allow is reserved
+in the counters (atomically, all or nothing) and then written to the database as an active call
+before it is answered, so a crash of the service forgets no call and no port: the counters are
+rebuilt from the active calls (at start-up in the process, or when Redis comes back empty). Every
+reservation is a lease; the sweeper ends the calls whose lease ran out and frees their ports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, Protocol, TypeVar
+
+import msgspec
+from sqlalchemy import Connection
+
+from outbound_profiles.accounts.account import Account
+from outbound_profiles.authorizations import repository
+from outbound_profiles.authorizations.schemas import (
+    AuthorizationOut,
+    CallOut,
+    Figures,
+    Recording,
+    SimulationOut,
+)
+from outbound_profiles.counters import Admission, Counters, CountersLost, CountersUnavailable, Held
+from outbound_profiles.db.cache import Cache
+from outbound_profiles.db.database import Database
+from outbound_profiles.domain.timestamps import iso8601 as iso
+from outbound_profiles.errors import NotFound, ServiceUnavailable
+from outbound_profiles.models import outbound_profiles
+from outbound_profiles.policy.decide import (
+    REASONS,
+    Call,
+    Denied,
+    Plan,
+    ProfileSnapshot,
+    Rates,
+    Reason,
+    Target,
+    admission_refusal,
+    decide,
+)
+from outbound_profiles.profiles import views
+from outbound_profiles.profiles.model import from_mapping
+
+logger = logging.getLogger("outbound_profiles.data_plane")
+T = TypeVar("T")
+
+# The tables a target is read from: a change to any of them drops the cached targets.
+TARGET_TABLES: Final = ("connections", "outbound_profiles", "users")
+GRACE_S: Final = 60  # beyond max_duration_seconds, before a silent call's lease runs out
+SWEEP_INTERVAL_S: Final = 1.0
+_MAX_REMEMBERED_DENIALS: Final = 100_000
+_PROFILE_COLUMNS: Final = tuple(column.name for column in outbound_profiles.c)
+_UNKNOWN: Final = Target(0, False, 0, None, None)  # what a connection id no connection has is cached as
+
+
+class Decks(Protocol):
+    """The default rate deck, held in memory and replaced whole when another is imported."""
+
+    def current(self) -> Rates | None: ...
+    async def watch(self, database: Database) -> None: ...
+
+
+class Observer(Protocol):
+    """Where decisions are counted (the metrics)."""
+
+    def decided(self, decision: str, reason: str | None, seconds: float) -> None: ...
+    def active_calls_now(self, count: int) -> None: ...
+
+
+class DataPlane:
+    def __init__(
+        self,
+        database: Database,
+        counters: Counters,
+        decks: Decks,
+        *,
+        lease_s: float,
+        fail_open: bool,
+        observer: Observer | None = None,
+    ) -> None:
+        self.database = database
+        self.counters = counters
+        self.decks = decks
+        self.lease_s = lease_s
+        self.fail_open = fail_open
+        self.observer = observer
+        self.targets: Cache[int, Target] = database.cache("decision_targets", depends_on=TARGET_TABLES)
+        # A denied call is not written anywhere: a retry of it is answered from here.
+        self._denials: OrderedDict[str, AuthorizationOut] = OrderedDict()
+        # Releases the counters could not take (Redis unreachable), tried again by the sweeper.
+        self._pending_releases: list[tuple[int, int, str]] = []
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # --- life cycle
+
+    async def start(self) -> None:
+        """Rebuild the counters from the durable active calls; start the lease sweeper and the deck's watch."""
+        await self.restore_all()
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self._sweep_forever()), loop.create_task(self.decks.watch(self.database))]
+
+    async def stop(self) -> None:
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.counters.close()
+
+    async def restore_all(self) -> None:
+        rows = await self.database.read(lambda c: repository.active(c))
+        by_account: dict[int, list[Held]] = {}
+        for row in rows:
+            by_account.setdefault(row.user_id, []).append(_held(row))
+        now_ms = _ms(time.time())
+        for account_id, held in by_account.items():
+            await self.counters.restore(account_id, held, now_ms)
+
+    # --- authorize
+
+    async def authorize(self, call: Call) -> AuthorizationOut:
+        started = time.perf_counter()
+        answer = await self._authorize(call)
+        if self.observer is not None:
+            self.observer.decided(answer.decision, answer.reason, time.perf_counter() - started)
+        return answer
+
+    async def _authorize(self, call: Call) -> AuthorizationOut:
+        remembered = self._denials.get(call.call_id)
+        if remembered is not None:
+            return remembered
+        now = time.time()
+        target = await self._target(call.connection_id)
+        outcome = decide(call, target, self._deck(target), now)
+        if isinstance(outcome, Denied):
+            return self._deny(call, outcome)
+        admission = _admission(call, outcome, now)
+        try:
+            admitted = await self._counted(admission.account_id, lambda: self.counters.admit(admission))
+        except CountersUnavailable:
+            if not self.fail_open:
+                return self._deny(call, Denied("counters_unavailable", target, outcome.destination, outcome.row))
+            logger.warning("counters unreachable: call %s allowed without a reservation (fail open)", call.call_id)
+            admitted = None
+        if admitted == "held":
+            return await self._first_answer(call.call_id)
+        if admitted is not None:
+            return self._deny(call, Denied(admitted, target, outcome.destination, outcome.row))
+        answer = _allow(call, outcome, now, self.lease_s)
+        values = _call_row(call, outcome, answer, now)
+        try:
+            existing = await self.database.write(lambda c: repository.insert(c, values))
+        except BaseException:
+            await self._release(outcome.target.account_id, outcome.profile.id, call.call_id)
+            raise
+        if existing is not None:  # the id was used already (a retry of an ended call, or on another node)
+            if existing.ended_at is not None or existing.outbound_profile_id != outcome.profile.id:
+                await self._release(outcome.target.account_id, outcome.profile.id, call.call_id)
+            return msgspec.json.decode(existing.decision, type=AuthorizationOut)
+        return answer
+
+    async def _counted(self, account_id: int, ask: Callable[[], Awaitable[T]]) -> T:
+        """Ask the counters; should they have lost the account's state, rebuild it and ask again."""
+        for _ in range(3):
+            try:
+                return await ask()
+            except CountersLost as lost:
+                await self._restore(lost.account_id)
+        raise CountersUnavailable(f"the counters of account {account_id} could not be restored")
+
+    async def _restore(self, account_id: int) -> None:
+        rows = await self.database.read(lambda c: repository.active(c, account_id))
+        logger.warning("counters of account %s lost: restored from %d active calls", account_id, len(rows))
+        await self.counters.restore(account_id, [_held(row) for row in rows], _ms(time.time()))
+
+    async def _first_answer(self, call_id: str) -> AuthorizationOut:
+        row = await self.database.read(lambda c: repository.get(c, call_id))
+        if row is None:  # reserved by a request still writing it: its answer is the same allow
+            await asyncio.sleep(0.05)
+            row = await self.database.read(lambda c: repository.get(c, call_id))
+        if row is None:
+            raise CountersUnavailable(f"call {call_id!r} is reserved but was not recorded")
+        return msgspec.json.decode(row.decision, type=AuthorizationOut)
+
+    def _deny(self, call: Call, denied: Denied) -> AuthorizationOut:
+        answer = _denial(call, denied)
+        if denied.reason != "counters_unavailable":  # a retry once they are back deserves a decision
+            self._denials[call.call_id] = answer
+            if len(self._denials) > _MAX_REMEMBERED_DENIALS:
+                self._denials.popitem(last=False)
+        return answer
+
+    async def _target(self, connection_id_text: str) -> Target | None:
+        connection_id = _parse_id(connection_id_text)
+        if connection_id is None:
+            return None
+        found = self.targets.get(connection_id)
+        if found is None:
+            found = await self.database.read(lambda c: self._load_target(c, connection_id))
+        return None if found is _UNKNOWN else found
+
+    def _load_target(self, connection: Connection, connection_id: int) -> Target:
+        row = repository.target(connection, connection_id)
+        found = _UNKNOWN if row is None else _target_of(row)
+        self.targets.put(connection_id, found)
+        return found
+
+    def _deck(self, target: Target | None) -> Rates | None:
+        return self.decks.current()
+
+    # --- end, keepalive
+
+    async def end(self, call_id: str, duration_seconds: int | None) -> CallOut:
+        def work(connection: Connection) -> tuple[Any, bool]:
+            row = repository.get(connection, call_id)
+            if row is None:
+                raise NotFound(f"No call with the id {call_id!r} was authorized.")
+            if row.ended_at is not None:
+                return row, False
+            now = datetime.now(UTC)
+            duration = duration_seconds
+            if duration is None:
+                duration = max(0, int((now - row.started_at).total_seconds()))
+            return repository.end(connection, call_id, now, duration, "completed"), True
+
+        row, ended_now = await self.database.write(work)
+        if ended_now:
+            await self._release(row.user_id, row.outbound_profile_id, call_id)
+        return _call_out(row)
+
+    async def keepalive(self, call_id: str) -> CallOut:
+        def work(connection: Connection) -> Any:
+            row = repository.get(connection, call_id)
+            if row is None or row.ended_at is not None:
+                raise NotFound(f"No active call with the id {call_id!r}.")
+            now = datetime.now(UTC)
+            return repository.keepalive(connection, call_id, now, now + timedelta(seconds=_lease_s(self.lease_s, row)))
+
+        return _call_out(await self.database.write(work))
+
+    async def _release(self, account_id: int, profile_id: int, call_id: str) -> None:
+        try:
+            await self.counters.release(account_id, profile_id, call_id)
+        except CountersUnavailable:
+            self._pending_releases.append((account_id, profile_id, call_id))
+
+    # --- leases
+
+    async def sweep(self) -> int:
+        """End the calls whose lease ran out and free their ports; how many were ended."""
+        pending, self._pending_releases = self._pending_releases, []
+        for account_id, profile_id, call_id in pending:
+            await self._release(account_id, profile_id, call_id)
+        expired = await self.database.write(lambda c: repository.expire(c, datetime.now(UTC), 1000))
+        for row in expired:
+            logger.info("call %s ended: its lease ran out", row.call_id)
+            await self._release(row.user_id, row.outbound_profile_id, row.call_id)
+        if self.observer is not None:
+            self.observer.active_calls_now(await self.database.read(repository.count_active))
+        return len(expired)
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_INTERVAL_S)
+            try:
+                await self.sweep()
+            except Exception:
+                logger.exception("the lease sweep failed; trying again")
+
+    # --- simulate
+
+    @staticmethod
+    def simulation_target(connection: Connection, account: Account, profile_id: str) -> Target:
+        """The tenant's profile as a decision sees it, for `simulated` (a 404 for another's)."""
+        view = views.load(connection, account, profile_id)
+        return Target(0, True, account.id, account.concurrent_call_limit, ProfileSnapshot.of(view.profile))
+
+    async def simulated(self, target: Target, to: str, caller: str) -> SimulationOut:
+        now = time.time()
+        call = Call("", "", to, caller)
+        outcome = decide(call, target, self._deck(target), now)
+        assert target.profile is not None
+        profile = target.profile
+        destination = outcome.destination
+        row = outcome.row
+        cld, window_end_ms = None, None
+        if isinstance(outcome, Plan) and outcome.cld_limit is not None and outcome.window_end_s is not None:
+            cld, window_end_ms = call.to, _ms(outcome.window_end_s)
+        try:
+            counts = await self._counted(
+                target.account_id,
+                lambda: self.counters.usage(target.account_id, profile.id, _ms(now), cld, window_end_ms),
+            )
+        except CountersUnavailable as error:
+            raise ServiceUnavailable("The call counters cannot be reached; try again.") from error
+        reason: Reason | None = outcome.reason if isinstance(outcome, Denied) else admission_refusal(outcome, counts)
+        refusal = None if reason is None else REASONS[reason]
+        return SimulationOut(
+            decision="allow" if reason is None else "deny",
+            reason=reason,
+            sip_code=200 if refusal is None else refusal.sip_code,
+            telnyx_cause=None if refusal is None else refusal.telnyx_cause,
+            detail="The call would be allowed." if refusal is None else refusal.detail,
+            record=isinstance(outcome, Plan) and outcome.record,
+            figures=Figures(
+                destination_country=None if destination is None else destination.country,
+                deck_row=None
+                if row is None
+                else {"prefix": row.prefix, "country": row.country or "", "rate": str(row.rate)},
+                rate=None if row is None else str(row.rate),
+                max_destination_rate=None if profile.max_rate is None else str(profile.max_rate),
+                ports=profile.ports,
+                ports_in_use=counts.profile_calls,
+                account_concurrent_call_limit=target.account_ports,
+                account_calls_in_use=counts.account_calls,
+                cps_limit=profile.cps,
+                cps_used=counts.cps_used,
+                calls_per_cld=None if profile.window is None else profile.window.calls_per_cld,
+                cld_calls_in_window=counts.cld_used,
+                calling_window_ends_at=_window_end(outcome),
+            ),
+        )
+
+
+def _window_end(outcome: Denied | Plan) -> str | None:
+    if not isinstance(outcome, Plan) or outcome.window_end_s is None:
+        return None
+    return iso(datetime.fromtimestamp(outcome.window_end_s, UTC))
+
+
+def _ms(seconds: float) -> int:
+    return int(seconds * 1000)
+
+
+def _parse_id(text: str) -> int | None:
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 19 and int(text) < (1 << 63) else None
+
+
+def _held(row: Any) -> Held:
+    return Held(row.call_id, row.outbound_profile_id, _ms(row.started_at.timestamp()))
+
+
+def _target_of(row: Any) -> Target:
+    profile = None
+    if row.id is not None:
+        profile = ProfileSnapshot.of(from_mapping({name: getattr(row, name) for name in _PROFILE_COLUMNS}))
+    return Target(row.connection_id, row.connection_active, row.connection_user_id, row.concurrent_call_limit, profile)
+
+
+def _admission(call: Call, plan: Plan, now: float) -> Admission:
+    return Admission(
+        call_id=call.call_id,
+        account_id=plan.target.account_id,
+        profile_id=plan.profile.id,
+        cps=plan.profile.cps,
+        ports=plan.profile.ports,
+        account_ports=plan.target.account_ports,
+        cld=call.to if plan.cld_limit is not None else None,
+        cld_limit=plan.cld_limit,
+        cld_window_end_ms=None if plan.window_end_s is None else _ms(plan.window_end_s),
+        now_ms=_ms(now),
+    )
+
+
+def _lease_s(default_s: float, row: Any) -> float:
+    if row.max_duration_seconds is None:
+        return default_s
+    return min(default_s, float(row.max_duration_seconds + GRACE_S))
+
+
+def _allow(call: Call, plan: Plan, now: float, lease_s: float) -> AuthorizationOut:
+    profile = plan.profile
+    max_duration = None  # no limit applies yet: the daily budget sets one
+    lease = lease_s if max_duration is None else min(lease_s, max_duration + GRACE_S)
+    return AuthorizationOut(
+        call_id=call.call_id,
+        decision="allow",
+        reason=None,
+        sip_code=200,
+        telnyx_cause=None,
+        detail="The call may go out.",
+        outbound_profile_id=str(profile.id),
+        billing_group_id=profile.billing_group_id,
+        destination_country=plan.destination.country,
+        rate=None if plan.row is None else str(plan.row.rate),
+        max_duration_seconds=max_duration,
+        record=plan.record,
+        recording=Recording(profile.recording_format, profile.recording_channels),
+        lease_expires_at=iso(datetime.fromtimestamp(now + lease, UTC)),
+    )
+
+
+def _denial(call: Call, denied: Denied) -> AuthorizationOut:
+    refusal = REASONS[denied.reason]
+    target = denied.target
+    profile = None if target is None else target.profile
+    return AuthorizationOut(
+        call_id=call.call_id,
+        decision="deny",
+        reason=denied.reason,
+        sip_code=refusal.sip_code,
+        telnyx_cause=refusal.telnyx_cause,
+        detail=refusal.detail,
+        outbound_profile_id=None if profile is None else str(profile.id),
+        billing_group_id=None if profile is None else profile.billing_group_id,
+        destination_country=None if denied.destination is None else denied.destination.country,
+        rate=None if denied.row is None else str(denied.row.rate),
+        max_duration_seconds=None,
+        record=False,
+        recording=None,
+        lease_expires_at=None,
+    )
+
+
+def _call_row(call: Call, plan: Plan, answer: AuthorizationOut, now: float) -> dict[str, Any]:
+    started = datetime.fromtimestamp(now, UTC)
+    return {
+        "call_id": call.call_id,
+        "user_id": plan.target.account_id,
+        "outbound_profile_id": plan.profile.id,
+        "connection_id": plan.target.connection_id,
+        "billing_group_id": plan.profile.billing_group_id,
+        "to_number": call.to,
+        "from_number": call.from_,
+        "destination_country": plan.destination.country,
+        "rate": answer.rate,
+        "started_at": started,
+        "lease_expires_at": datetime.fromisoformat(answer.lease_expires_at or ""),
+        "last_keepalive_at": started,
+        "max_duration_seconds": answer.max_duration_seconds,
+        "decision": msgspec.json.encode(answer).decode(),
+    }
+
+
+def _call_out(row: Any) -> CallOut:
+    return CallOut(
+        call_id=row.call_id,
+        outbound_profile_id=str(row.outbound_profile_id),
+        connection_id=str(row.connection_id),
+        billing_group_id=row.billing_group_id,
+        to=row.to_number,
+        from_=row.from_number,
+        destination_country=row.destination_country,
+        rate=row.rate,
+        started_at=iso(row.started_at),
+        lease_expires_at=None if row.ended_at is not None else iso(row.lease_expires_at),
+        ended_at=None if row.ended_at is None else iso(row.ended_at),
+        duration_seconds=row.duration_seconds,
+        end_reason=row.end_reason,
+    )

@@ -1,0 +1,115 @@
+"""A call's life after its allow: end, keepalive, lease expiry, and surviving a restart."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from outbound_profiles.app import create_app
+from outbound_profiles.config import Settings
+from outbound_profiles.db.database import Database
+from outbound_profiles.db.engine import build_engine
+from tests.authorizations.conftest import Line, Switch
+from tests.conftest import Api
+
+
+def test_end_answers_the_call_record_and_a_second_end_changes_nothing(switch: Switch, line: Line) -> None:
+    allowed = switch.authorize(line.connection_id, call_id="c1")
+    ended = switch.end("c1", 63)
+    assert ended.status_code == 200, ended.text
+    record = ended.json()
+    assert record["call_id"] == "c1"
+    assert record["duration_seconds"] == 63
+    assert record["end_reason"] == "completed"
+    assert record["outbound_profile_id"] == allowed["outbound_profile_id"]
+    assert record["connection_id"] == line.connection_id
+    assert record["to"] == "+12025550123"
+    assert record["destination_country"] == "US"
+    again = switch.end("c1", 99)
+    assert again.status_code == 200
+    assert again.json() == record
+
+
+def test_without_a_duration_the_time_since_the_allow_is_taken(switch: Switch, line: Line) -> None:
+    switch.authorize(line.connection_id, call_id="c2")
+    record = switch.end("c2").json()
+    assert 0 <= record["duration_seconds"] <= 5
+
+
+def test_ending_or_keeping_alive_an_unknown_call_is_a_404(switch: Switch) -> None:
+    response = switch.end("never-authorized")
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["code"] == "10005"
+    keepalive = switch.client.post("/termination/authorizations/never/keepalive", headers=switch.headers)
+    assert keepalive.status_code == 404
+
+
+def test_a_bad_end_body_is_refused_and_changes_nothing(switch: Switch, line: Line) -> None:
+    switch.authorize(line.connection_id, call_id="c3")
+    for body in ({"duration_seconds": -1}, {"duration_seconds": "60"}, {"other": 1}):
+        response = switch.client.post("/termination/authorizations/c3/end", json=body, headers=switch.headers)
+        assert response.status_code == 400, body
+    assert switch.end("c3", 5).json()["duration_seconds"] == 5
+
+
+def test_keepalive_extends_the_lease(switch: Switch, line: Line) -> None:
+    allowed = switch.authorize(line.connection_id, call_id="c4")
+    kept = switch.client.post("/termination/authorizations/c4/keepalive", headers=switch.headers)
+    assert kept.status_code == 200, kept.text
+    assert kept.json()["lease_expires_at"] >= allowed["lease_expires_at"]
+    switch.end("c4", 1)
+    ended = switch.client.post("/termination/authorizations/c4/keepalive", headers=switch.headers)
+    assert ended.status_code == 404
+
+
+@pytest.fixture
+def short_leases(settings: Settings, database: Database) -> Iterator[TestClient[Any]]:
+    app = create_app(Settings(database_url=settings.database_url, lease_seconds=1), database)
+    with TestClient(app) as client:
+        yield client
+
+
+def test_an_expired_lease_frees_its_port_and_ends_the_call(
+    short_leases: TestClient[Any], switch_headers: dict[str, str], tenant: Any
+) -> None:
+    api = Api(short_leases, tenant)
+    connection = api.connection()
+    api.profile(connection_ids=[connection["id"]], ports=1)
+    switch = Switch(short_leases, switch_headers)
+    assert switch.authorize(connection["id"], call_id="silent")["decision"] == "allow"
+    assert switch.authorize(connection["id"])["reason"] == "profile_ports_exhausted"
+    deadline = 0
+    while switch.authorize(connection["id"], call_id=f"later-{deadline}")["decision"] != "allow":
+        deadline += 1
+        assert deadline < 40, "the lease never ran out"
+        time.sleep(0.1)
+    record = switch.end("silent").json()
+    assert record["end_reason"] == "lease_expired"
+    assert record["duration_seconds"] == 0  # billed to its last keepalive: none
+
+
+def test_active_calls_survive_a_restart_of_the_service(
+    settings: Settings, switch_headers: dict[str, str], tenant: Any
+) -> None:
+    """A new process (here: a new application on a new Database) rebuilds the counters from the
+    active calls: the port held before the restart is still held."""
+    first = Database(build_engine(settings))
+    with TestClient(create_app(settings, first)) as client:
+        api = Api(client, tenant)
+        connection = api.connection()
+        api.profile(connection_ids=[connection["id"]], ports=1)
+        assert Switch(client, switch_headers).authorize(connection["id"], call_id="kept")["decision"] == "allow"
+    first.dispose()
+    second = Database(build_engine(settings))
+    try:
+        with TestClient(create_app(settings, second)) as client:
+            switch = Switch(client, switch_headers)
+            assert switch.authorize(connection["id"])["reason"] == "profile_ports_exhausted"
+            assert switch.end("kept", 3).status_code == 200
+            assert switch.authorize(connection["id"])["decision"] == "allow"
+    finally:
+        second.dispose()
