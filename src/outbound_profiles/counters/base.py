@@ -96,8 +96,9 @@ class Counters(Protocol):
         ...
 
     async def restore(self, account_id: int, calls: Sequence[Held], now_ms: int) -> None:
-        """Replace the tenant's held calls with these (the CPS logs rebuilt from those started in the last
-        1000 ms; per-number counts kept) and mark its state present."""
+        """Rebuild the tenant's lost state from these held calls (the CPS logs from those started in the last
+        1000 ms) and mark it present; a state that is present is left as it is (another caller restored
+        it first, and what was admitted since is in it)."""
         ...
 
     async def close(self) -> None: ...

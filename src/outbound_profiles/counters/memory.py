@@ -113,8 +113,9 @@ class MemoryCounters:
         )
 
     async def restore(self, account_id: int, calls: Sequence[Held], now_ms: int) -> None:
-        old = self._tenants.get(account_id)
-        tenant = _Tenant(cld=old.cld if old is not None else {})
+        if account_id in self._tenants:
+            return  # restored already (by a request that asked first): it holds what was admitted since
+        tenant = _Tenant(cld={})
         for call in deduplicated(calls):
             tenant.calls[call.call_id] = call.profile_id
             tenant.ports[call.profile_id] = tenant.ports.get(call.profile_id, 0) + 1

@@ -1,9 +1,13 @@
--- Replace the tenant's held calls with the database's active calls and mark its state present.
+-- Rebuild a tenant's lost state from the database's active calls and mark it present. A state that is
+-- present is left alone: another worker rebuilt it first, and admissions since then are in it.
 -- The CPS logs are rebuilt from the calls started after the cutoff; per-number counts are kept.
 -- KEYS: 1 meta  2 calls  3 ports  4 profiles with a CPS log (set)  5.. the CPS log of each profile in ARGV
 -- ARGV: 1 cutoff (now_ms - 1000)  2 CPS log ttl ms  3 n, the number of profiles  4..3+n the profiles
 --       then per call: call_id, profile, started_ms
 -- Returns 'retry' when a profile has a CPS log that the caller did not name (its key must be declared).
+if redis.call('HEXISTS', KEYS[1], 'present') == 1 then
+  return 'ok'
+end
 local n = tonumber(ARGV[3])
 local log_of = {}
 for i = 1, n do
