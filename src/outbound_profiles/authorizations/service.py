@@ -4,8 +4,9 @@ A decision reads from memory: the connection with its profile and account (`targ
 the database keeps valid across processes), the rate deck, and the counters. An allow is reserved
 in the counters (atomically, all or nothing) and then written to the database as an active call
 before it is answered, so a crash of the service forgets no call and no port: the counters are
-rebuilt from the active calls (at start-up in the process, or when Redis comes back empty). Every
-reservation is a lease; the sweeper ends the calls whose lease ran out and frees their ports.
+rebuilt from the active calls (an account's, when it is first asked for in a process, or when
+Redis comes back empty). Every reservation is a lease; the sweeper ends the calls whose lease ran
+out and frees their ports.
 """
 
 from __future__ import annotations
@@ -105,8 +106,8 @@ class DataPlane:
     # --- life cycle
 
     async def start(self) -> None:
-        """Rebuild the counters from the durable active calls; start the lease sweeper and the deck's watch."""
-        await self.restore_all()
+        """Start the lease sweeper and the deck's watch. The counters of an account are rebuilt from its
+        active calls when it is first asked for (`CountersLost`), in this process or after Redis lost them."""
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._sweep_forever()), loop.create_task(self.decks.watch(self.database))]
 
@@ -118,15 +119,6 @@ class DataPlane:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.counters.close()
-
-    async def restore_all(self) -> None:
-        rows = await self.database.read(lambda c: repository.active(c))
-        by_account: dict[int, list[Held]] = {}
-        for row in rows:
-            by_account.setdefault(row.user_id, []).append(_held(row))
-        now_ms = _ms(time.time())
-        for account_id, held in by_account.items():
-            await self.counters.restore(account_id, held, now_ms)
 
     # --- authorize
 
