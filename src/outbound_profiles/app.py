@@ -44,8 +44,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         openapi_config=openapi_config(),
         request_max_body_size=MAX_BODY_BYTES,
         state=State({"database": database, "settings": settings, "metrics": metrics}),
-        on_startup=[lambda: database.start_checkpoints()],
-        on_shutdown=[database.close_connections, database.dispose, metrics.close],
+        on_startup=[lambda: database.start_checkpoints(), database.start_watching],
+        on_shutdown=[database.stop_watching, database.close_connections, database.dispose, metrics.close],
         # Logging is the process's to set up (`serve` makes it JSON), not the application's.
         logging_config=None,
     )
