@@ -103,8 +103,9 @@ class Listener:
         while True:
             async for notification in connection.notifies(timeout=PING_AFTER_S):
                 self._changed(notification.payload)
-            # Notifications that arrive during the ping are kept by the driver for the next round.
-            await asyncio.wait_for(connection.execute("SELECT 1"), PING_TIMEOUT_S)
+            # LISTEN again as the ping: a no-op that leaves the connection's last query (pg_stat_activity)
+            # saying what it is for. Notifications that arrive meanwhile are kept for the next round.
+            await asyncio.wait_for(connection.execute(f"LISTEN {CHANNEL}"), PING_TIMEOUT_S)
 
 
 async def _close(connection: Any) -> None:

@@ -262,7 +262,7 @@ class Database:
     def _open_batch(self) -> Batch:
         connection = self._connection()
         driver = driver_of(connection)
-        self._begin(driver, write=True)
+        self._begin(driver, write=True, info=connection.info)
         batch = self._batch = Batch(asyncio.get_running_loop(), connection, driver)
         asyncio.get_running_loop().call_soon(self.commit_batch)
         return batch
@@ -400,7 +400,7 @@ class Database:
                 self._inline = None
             raise
 
-    def _begin(self, driver: Any, *, write: bool) -> None:
+    def _begin(self, driver: Any, *, write: bool, info: dict[Any, Any]) -> None:
         if driver.in_transaction:  # left open by a failure that could not be cleaned up: start afresh
             driver.rollback()
         try:
@@ -408,6 +408,7 @@ class Database:
             # instead of failing halfway with SQLITE_BUSY when a read lock cannot be upgraded.
             driver_call(driver, "BEGIN IMMEDIATE" if write else "BEGIN")
             self._notice_other_writers(driver)
+            info[_SINCE] = self._clock.now
         except DBAPIError:
             if driver.in_transaction:
                 driver.rollback()
@@ -419,7 +420,7 @@ class Database:
         makes SQLAlchemy begin its own transaction on top, which `db/engine.py` turns into no
         statement (the driver is already in one); it is then ended through SQLAlchemy."""
         driver = driver_of(connection)
-        self._begin(driver, write=write)
+        self._begin(driver, write=write, info=connection.info)
         try:
             result = work(connection)
             end(connection, driver, commit=True)
