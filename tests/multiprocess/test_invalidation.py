@@ -13,22 +13,23 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
 from tests.contract.helpers import AUTHENTICATION_FAILED, assert_error
-from tests.multiprocess.sides import CONNECTIONS, PROFILES, Pair, bearer
+from tests.multiprocess.sides import CONNECTIONS, PROFILES, Pair, Side, bearer
 
 WITHIN_S = 1.0
 # What the tests make each process read before a change, so that it holds it in its cache.
 WARM_READS = 3
 
 
-def within(deadline_s: float, seen: Callable[[], bool], what: str) -> float:
-    """Poll `seen` until it holds; fail after `deadline_s`. The seconds it took."""
+def within(deadline_s: float, what: str, seen: Callable[..., bool], *args: Any) -> float:
+    """Poll `seen(*args)` until it holds; fail after `deadline_s`. The seconds it took."""
     start = time.monotonic()
-    while not seen():
+    while not seen(*args):
         if time.monotonic() - start > deadline_s:
             raise AssertionError(f"not within {deadline_s} s: {what}")
         time.sleep(0.02)
@@ -45,7 +46,7 @@ def test_a_token_revoked_with_the_cli_stops_authenticating_everywhere_within_a_s
     pair.server.cli("tokens", "revoke", issued["token_id"])
 
     for side in pair.both:
-        within(WITHIN_S, lambda s=side: s.request("GET", PROFILES, headers=headers).status_code == 401, side.name)
+        within(WITHIN_S, side.name, answers, side, 401, headers)
         assert_error(side.request("GET", PROFILES, headers=headers), 401, AUTHENTICATION_FAILED)
         assert side.request("GET", PROFILES).status_code == 200  # the user's other token still works
 
@@ -59,7 +60,7 @@ def test_a_profile_changed_through_one_process_is_shown_by_the_other_within_a_se
 
         written = writer.ok("PUT", url, {"name": "after", "ports": 7})
 
-        within(WITHIN_S, lambda r=reader, u=url, w=written: r.ok("GET", u) == w, f"{reader.name} shows the change")
+        within(WITHIN_S, f"{reader.name} shows the change", lambda: reader.ok("GET", url) == written)  # noqa: B023
         assert reader.request("GET", url).headers["etag"] == writer.request("GET", url).headers["etag"]
 
 
@@ -73,7 +74,7 @@ def test_a_connection_renamed_or_deleted_is_reflected_in_the_profile_within_a_se
     a.ok("PUT", f"{url}/actions/detach_connections", {"connection_ids": [trunk]})
     a.ok("DELETE", f"{CONNECTIONS}/{trunk}")
 
-    within(WITHIN_S, lambda: b.ok("GET", url)["connections"] == [], "B drops the deleted connection")
+    within(WITHIN_S, "B drops the deleted connection", lambda: b.ok("GET", url)["connections"] == [])
 
 
 def test_a_disabled_user_is_refused_everywhere_within_a_second(pair: Pair) -> None:
@@ -84,12 +85,12 @@ def test_a_disabled_user_is_refused_everywhere_within_a_second(pair: Pair) -> No
     pair.server.cli("users", "disable", pair.email)
 
     for side in pair.both:
-        within(WITHIN_S, lambda s=side: s.request("GET", PROFILES).status_code == 401, f"{side.name} refuses")
+        within(WITHIN_S, f"{side.name} refuses", answers, side, 401)
 
     pair.server.cli("users", "enable", pair.email)
 
     for side in pair.both:
-        within(WITHIN_S, lambda s=side: s.request("GET", PROFILES).status_code == 200, f"{side.name} accepts")
+        within(WITHIN_S, f"{side.name} accepts", answers, side, 200)
 
 
 def test_after_the_listening_connection_is_killed_every_answer_is_still_current(pair: Pair, database_url: str) -> None:
@@ -112,15 +113,19 @@ def test_after_the_listening_connection_is_killed_every_answer_is_still_current(
                     connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
             a.ok("PUT", url, {"name": f"v{version}"})
             # Changed while B's listener is down (or reconnecting): B must not answer from its cache.
-            within(WITHIN_S, lambda v=version: b.ok("GET", url)["name"] == f"v{v}", f"B shows v{version}")
+            within(WITHIN_S, f"B shows v{version}", lambda: b.ok("GET", url)["name"] == f"v{version}")  # noqa: B023
             # Each process listens again, on a new connection.
-            within(5.0, lambda old=listeners: _reconnected(admin, old), "both listen again")
+            within(5.0, "both listen again", _reconnected, admin, listeners)
             listeners = _listeners(admin)
         # Listening again, a change is seen within a second as before.
         b.ok("PUT", url, {"name": "last"})
-        within(WITHIN_S, lambda: a.ok("GET", url)["name"] == "last", "A shows the last change")
+        within(WITHIN_S, "A shows the last change", lambda: a.ok("GET", url)["name"] == "last")
     finally:
         admin.dispose()
+
+
+def answers(side: Side, status: int, headers: dict[str, str] | None = None) -> bool:
+    return side.request("GET", PROFILES, headers=headers).status_code == status
 
 
 def _listeners(admin: Engine) -> list[int]:
