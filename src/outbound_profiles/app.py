@@ -37,8 +37,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     metrics = Metrics(database)
     decks = DefaultDeck()
     data_plane = None
-    starts: list[Any] = [lambda: database.start_checkpoints()]
-    stops: list[Any] = [database.close_connections, database.dispose, metrics.close]
+    starts: list[Any] = [lambda: database.start_checkpoints(), database.start_watching]
+    stops: list[Any] = [database.stop_watching, database.close_connections, database.dispose, metrics.close]
     if settings.data_plane:
         data_plane = DataPlane(
             database,

@@ -35,7 +35,12 @@ def test_v2_documents_its_shapes_and_422(client: TestClient[Any]) -> None:
 def test_every_create_documents_the_idempotency_key(client: TestClient[Any]) -> None:
     paths = client.get("/openapi.json").json()["paths"]
 
-    creates = [(path, item["post"]) for path, item in paths.items() if "post" in item]
+    # The data plane's POSTs are idempotent by the call's id, and are no creates.
+    creates = [
+        (path, item["post"])
+        for path, item in paths.items()
+        if "post" in item and "/authorizations" not in path and not path.endswith("/simulate_call")
+    ]
     assert len(creates) == 5
     for path, operation in creates:
         headers = [p for p in operation["parameters"] if p["in"] == "header"]

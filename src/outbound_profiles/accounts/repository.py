@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select, update
 
-from outbound_profiles.db.database import wrote
+from outbound_profiles.db.database import table_written
 from outbound_profiles.models import api_tokens, users
 from outbound_profiles.models.base import Record
 
@@ -70,7 +70,7 @@ def list_users(connection: Connection) -> list[Record]:
 
 
 def update_user(connection: Connection, user_id: int, values: dict[str, Any]) -> None:
-    wrote(connection, "users")
+    table_written(connection, "users")
     connection.execute(update(users).where(users.c.id == user_id).values(values))
 
 

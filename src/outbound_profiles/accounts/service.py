@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from outbound_profiles.accounts import repository, tokens
 from outbound_profiles.accounts.account import DEFAULT_CPS, DEFAULT_MAX_CPS, Account
 from outbound_profiles.db.cache import Cache
-from outbound_profiles.db.database import Database, database_of
+from outbound_profiles.db.database import Database, changed, database_of, fill
 from outbound_profiles.domain.ids import new_id
 from outbound_profiles.errors import Forbidden
 
@@ -76,7 +76,7 @@ def create_token(connection: Connection, email: str) -> NewCredentials:
 def create_switch_token(connection: Connection) -> NewCredentials:
     """A token for the SIP switch: it authorizes the calls of every tenant and reads no tenant's resources."""
     issued = tokens.issue()
-    _credentials(connection).discard(issued.token_id)
+    changed(connection, _credentials(connection), issued.token_id)
     repository.insert_token(
         connection,
         {
@@ -96,8 +96,8 @@ def revoke_token(connection: Connection, token: str) -> str:
     token_id = parts[0] if parts is not None else token
     if not repository.revoke_token(connection, token_id, datetime.now(UTC)):
         raise AccountError(f"no active token with the id {token_id!r} (see `outbound-profiles tokens list`)")
-    # Another process's caches are cleared by the commit itself (see db/cache.py); this one's here.
-    _credentials(connection).discard(token_id)
+    # Another process's caches learn of it from the commit (see db/cache.py); this one's here.
+    changed(connection, _credentials(connection), token_id)
     return token_id
 
 
@@ -156,7 +156,7 @@ def update_user(
     if not values:
         raise AccountError("nothing to change: give --concurrent-call-limit, --max-cps or --default-cps")
     repository.update_user(connection, row.id, values)
-    _credentials(connection).clear()  # cached accounts carry the old settings
+    changed(connection, _credentials(connection))  # cached accounts carry the old settings
 
 
 def set_disabled(connection: Connection, email: str, disabled: bool) -> bool:
@@ -165,7 +165,7 @@ def set_disabled(connection: Connection, email: str, disabled: bool) -> bool:
     if (row.disabled_at is not None) == disabled:
         return False
     repository.update_user(connection, row.id, {"disabled_at": datetime.now(UTC) if disabled else None})
-    _credentials(connection).clear()
+    changed(connection, _credentials(connection))
     return True
 
 
@@ -190,7 +190,7 @@ def _timestamp(value: datetime | None) -> str | None:
 
 def _issue_token(connection: Connection, user_id: int, email: str) -> NewCredentials:
     issued = tokens.issue()
-    _credentials(connection).discard(issued.token_id)  # not unknown any more
+    changed(connection, _credentials(connection), issued.token_id)  # not unknown any more
     repository.insert_token(
         connection,
         {
@@ -221,7 +221,7 @@ def _credentials(connection: Connection) -> Cache[str, _Credentials]:
 
 
 def credentials_cache(database: Database) -> Cache[str, _Credentials]:
-    return database.cache("credentials")
+    return database.cache("credentials", depends_on=("api_tokens", "users"), keyed_by="api_tokens")
 
 
 def remembered(database: Database, token: str, kind: str) -> Account | None:
@@ -264,12 +264,12 @@ def authenticate(connection: Connection, token: str, api_user: str | None, kind:
             last_used = 0.0 if row.last_used_at is None else row.last_used_at.timestamp()
             account = SWITCH_ACCOUNT if row.kind == SWITCH else Account.from_row(row)
             found = _Credentials(row.secret_hash, row.kind, account, last_used)
-        cache.put(token_id, found)
+        fill(connection, cache, token_id, found)
     presented = secret.encode()
     if found.verified is None or not hmac.compare_digest(presented, found.verified):
         if not tokens.secret_matches(secret, found.secret_hash) or found is _UNKNOWN:
             return None
-        cache.put(token_id, replace(found, verified=presented))
+        fill(connection, cache, token_id, replace(found, verified=presented))
     if found.kind != kind:
         raise Forbidden(_WRONG_KIND[kind])
     account = found.account
@@ -279,7 +279,7 @@ def authenticate(connection: Connection, token: str, api_user: str | None, kind:
     if now - found.last_used >= LAST_USED_RESOLUTION_S:
         _record_use(connection, token_id, now)
         found = cache.get(token_id) or found
-        cache.put(token_id, replace(found, last_used=now))
+        fill(connection, cache, token_id, replace(found, last_used=now))
     return account
 
 

@@ -22,6 +22,9 @@ from outbound_profiles.http.credentials import as_switch, as_user
 from outbound_profiles.http.routes import checked_query
 from outbound_profiles.policy.decide import Call
 
+# Documented with a 503, and without an Idempotency-Key: the call's own id makes them idempotent.
+_DATA_PLANE: dict[str, Any] = {"data_plane": True, "idempotency_key": False}
+
 
 def _data_plane(request: Request[Any, Any, Any]) -> DataPlane:
     data_plane: DataPlane | None = request.app.state.data_plane
@@ -46,6 +49,7 @@ async def _body(request: Request[Any, Any, Any], schema: Any, *, required: bool 
     summary="Authorize a call (the switch, before each outbound call)",
     status_code=200,
     body=AuthorizationIn,
+    **_DATA_PLANE,
 )
 async def authorize(request: Request[Any, Any, Any]) -> AuthorizationOut:
     data_plane = _data_plane(request)
@@ -61,6 +65,7 @@ async def authorize(request: Request[Any, Any, Any]) -> AuthorizationOut:
     summary="Report a call's end (idempotent)",
     status_code=200,
     body=EndIn,
+    **_DATA_PLANE,
 )
 async def end(request: Request[Any, Any, Any], call_id: FromPath[str]) -> CallOut:
     data_plane = _data_plane(request)
@@ -74,6 +79,7 @@ async def end(request: Request[Any, Any, Any], call_id: FromPath[str]) -> CallOu
     operation_id="keepCallAlive",
     summary="Extend a call's lease",
     status_code=200,
+    **_DATA_PLANE,
 )
 async def keepalive(request: Request[Any, Any, Any], call_id: FromPath[str]) -> CallOut:
     data_plane = _data_plane(request)
@@ -91,6 +97,7 @@ router = Router(path="/termination/authorizations", route_handlers=[authorize, e
     summary="The decision the profile would give a call now, with the figures it used (reserves nothing)",
     status_code=200,
     body=SimulateIn,
+    **_DATA_PLANE,
 )
 async def simulate_call(request: Request[Any, Any, Any], profile_id: FromPath[str]) -> SimulationOut:
     data_plane = _data_plane(request)

@@ -34,7 +34,7 @@ from outbound_profiles.authorizations.schemas import (
 )
 from outbound_profiles.counters import Admission, Counters, CountersLost, CountersUnavailable, Held
 from outbound_profiles.db.cache import Cache
-from outbound_profiles.db.database import Database
+from outbound_profiles.db.database import Database, fill
 from outbound_profiles.domain.timestamps import iso8601 as iso
 from outbound_profiles.errors import NotFound, ServiceUnavailable
 from outbound_profiles.models import outbound_profiles
@@ -96,7 +96,9 @@ class DataPlane:
         self.lease_s = lease_s
         self.fail_open = fail_open
         self.observer = observer
-        self.targets: Cache[int, Target] = database.cache("decision_targets", depends_on=TARGET_TABLES)
+        self.targets: Cache[int, Target] = database.cache(
+            "decision_targets", depends_on=TARGET_TABLES, cleared_by_writes=True
+        )
         # A denied call is not written anywhere: a retry of it is answered from here.
         self._denials: OrderedDict[str, AuthorizationOut] = OrderedDict()
         # Releases the counters could not take (Redis unreachable), tried again by the sweeper.
@@ -206,7 +208,7 @@ class DataPlane:
     def _load_target(self, connection: Connection, connection_id: int) -> Target:
         row = repository.target(connection, connection_id)
         found = _UNKNOWN if row is None else _target_of(row)
-        self.targets.put(connection_id, found)
+        fill(connection, self.targets, connection_id, found)
         return found
 
     def _deck(self, target: Target | None) -> Rates | None:

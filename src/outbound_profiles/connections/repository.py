@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, or_, select, update
 
-from outbound_profiles.db.database import wrote
+from outbound_profiles.db.database import table_written
 from outbound_profiles.models import connections
 from outbound_profiles.models.base import Record
 
@@ -93,7 +93,7 @@ def next_position(connection: Connection, profile_id: int) -> int:
 
 def attach(connection: Connection, user_id: int, profile_id: int, connection_id: int, position: int) -> bool:
     """Point the connection at the profile unless another profile holds it. False when it lost."""
-    wrote(connection, "connections")
+    table_written(connection, "connections")
     result = connection.execute(
         _ATTACH,
         {
@@ -115,7 +115,7 @@ def detach(
     only: Iterable[int] | None = None,
 ) -> None:
     """Detach the profile's connections: all but `keep`, or only those in `only`."""
-    wrote(connection, "connections")
+    table_written(connection, "connections")
     statement, ids = (_DETACH_ALL_BUT, list(keep)) if only is None else (_DETACH_ONLY, list(only))
     connection.execute(statement, {"key_user_id": user_id, "key_profile_id": profile_id, "ids": ids})
 
@@ -139,13 +139,13 @@ def count(connection: Connection, user_id: int) -> int:
 
 
 def insert(connection: Connection, values: dict[str, Any]) -> None:
-    wrote(connection, "connections")
+    table_written(connection, "connections")
     connection.execute(connections.insert().values(values))
 
 
 def remove(connection: Connection, user_id: int, connection_id: int) -> bool:
     """Delete the connection; False when it was not there (any more)."""
-    wrote(connection, "connections")
+    table_written(connection, "connections")
     result = connection.execute(
         delete(connections).where(connections.c.user_id == user_id, connections.c.id == connection_id)
     )

@@ -13,15 +13,19 @@ the event loop too, on a pooled connection of the asynchronous driver (psycopg),
 order writers; a read runs in a REPEATABLE READ transaction, one snapshot for all its
 statements. `run_sync` (the command line, tests) runs the same function on a synchronous connection.
 
-The Database also keeps the in-process caches valid (see `db/cache.py`).
+The Database also keeps the in-process caches valid (see `db/cache.py`): `start_watching` looks for
+other processes' commits from the event loop (SQLite's `PRAGMA data_version`, PostgreSQL's
+notifications, `db/changes.py`), and `on_change` lets other components hear of them too.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
 import threading
 from collections.abc import Callable, Coroutine
+from contextlib import suppress
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
@@ -29,13 +33,18 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from outbound_profiles.db.cache import Cache
-from outbound_profiles.db.engine import async_engine_like, is_sqlite
+from outbound_profiles.db.cache import ALL, Cache, Clock
+from outbound_profiles.db.changes import Listener
+from outbound_profiles.db.engine import async_engine_like, is_memory, is_sqlite
 from outbound_profiles.db.group_commit import Batch, driver_call, driver_of, end
 
 T = TypeVar("T")
 _ON_ROLLBACK = "outbound_profiles.on_rollback"
 _DATABASE = "outbound_profiles.database"
+_SINCE = "outbound_profiles.since"
+_AFTER = "outbound_profiles.after"
+# How often a SQLite process looks for another process's commit between its own transactions.
+WATCH_INTERVAL_S = 0.25
 
 
 class Database:
@@ -49,21 +58,141 @@ class Database:
         self._checkpointer: threading.Thread | None = None
         self._stop = threading.Event()
         self._async_engines: WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncEngine] = WeakKeyDictionary()
+        self._clock = Clock()
+        self._listening = False  # PostgreSQL: the listener is connected, so the caches may be used
+        self._listener: Listener | None = None
+        self._watcher: asyncio.Task[None] | None = None
+        self._subscribers: list[_Subscriber] = []
 
-    def cache(self, name: str, *, max_entries: int = 100_000, depends_on: tuple[str, ...] = ()) -> Cache[Any, Any]:
-        """The named cache of this database (created on first use; disabled off SQLite). A cache that
-        names the tables it is read from is cleared whenever this process writes one (`wrote`)."""
+    def cache(
+        self,
+        name: str,
+        *,
+        depends_on: tuple[str, ...] = (),
+        keyed_by: str | None = None,
+        parse_key: Callable[[str], Any] = str,
+        max_entries: int = 100_000,
+        cleared_by_writes: bool = False,
+    ) -> Cache[Any, Any]:
+        """The named cache of this database (created on first use). `depends_on`: the tables whose
+        change in another process makes it stale; `keyed_by`: the one of them whose row id, read
+        with `parse_key`, is the key (see `Cache`). On PostgreSQL it is disabled while no listener
+        is connected (`start_watching`)."""
         existing = self._caches.get(name)
         if existing is None:
             existing = self._caches[name] = Cache(
-                name, max_entries=max_entries, enabled=self.is_sqlite, depends_on=frozenset(depends_on)
+                name,
+                max_entries=max_entries,
+                enabled=self.is_sqlite or self._listening,
+                clock=self._clock,
+                depends_on=depends_on,
+                keyed_by=keyed_by,
+                parse_key=parse_key,
+                cleared_by_writes=cleared_by_writes,
             )
         return existing
 
-    def tables_changed(self, *tables: str) -> None:
+    def caches_of(self, table: str) -> list[Cache[Any, Any]]:
+        """The caches cleared whenever this process writes `table` (those made with `cleared_by_writes`)."""
+        return [cache for cache in self._caches.values() if cache.cleared_by_writes and table in cache.depends_on]
+
+    def on_change(self, tables: tuple[str, ...], callback: Callable[[], None]) -> None:
+        """Call `callback` on the event loop when one of `tables` may have changed other than through
+        this process's caches: on PostgreSQL, when a transaction (of any process, this one's too)
+        commits a change of one, and whenever the listener (re)connects (what it missed is unknown);
+        on SQLite, whenever another process has committed anything. Calls that come while one is
+        pending make one call. `callback` must not use the database itself: it schedules the work."""
+        self._subscribers.append(_Subscriber(frozenset(tables), callback))
+
+    async def start_watching(self) -> None:
+        """Look for other processes' commits from the running event loop until `stop_watching`: on
+        SQLite every `WATCH_INTERVAL_S`, on PostgreSQL through a LISTEN connection (returns once its
+        first attempt to connect has ended, so a server starts with its caches on)."""
+        loop = asyncio.get_running_loop()
+        watcher = self._watcher
+        if watcher is not None and not watcher.done():
+            if watcher.get_loop() is loop:
+                return
+            with suppress(RuntimeError):  # left by an event loop that stopped without shutting down
+                watcher.cancel()
+        self._watcher = None
+        self._stopped_listening()
+        if self.is_sqlite:
+            if not is_memory(str(self.engine.url)):  # no other process can open an in-memory database
+                self._watcher = loop.create_task(self._watch_data_version(), name="sqlite-data-version")
+            return
+        listener = self._listener = Listener(
+            self.engine.url, changed=self._changed, lost=self._stopped_listening, listening=self._started_listening
+        )
+        self._watcher = loop.create_task(listener.run(), name="database-changes")
+        await listener.first_attempt.wait()
+
+    async def stop_watching(self) -> None:
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            with suppress(RuntimeError):  # its event loop is closed: nothing runs it any more
+                watcher.cancel()
+            if watcher.get_loop() is asyncio.get_running_loop():
+                with suppress(asyncio.CancelledError):
+                    await watcher
+        self._listener = None
+        self._stopped_listening()
+
+    @property
+    def listener_pid(self) -> int | None:
+        """PostgreSQL: the server process of the LISTEN connection, while it is connected."""
+        return None if self._listener is None else self._listener.backend_pid
+
+    def _changed(self, payload: str) -> None:
+        """PostgreSQL: a notification, `<table>:<id>` or `<table>` (many rows, or all)."""
+        table, _, key = payload.partition(":")
         for cache in self._caches.values():
-            if not cache.depends_on.isdisjoint(tables):
-                cache.clear()
+            if table not in cache.depends_on:
+                continue
+            if key and cache.keyed_by == table:
+                try:
+                    cache.invalidate(cache.parse_key(key))
+                except ValueError:
+                    cache.invalidate()
+            else:
+                cache.invalidate()
+        for subscriber in self._subscribers:
+            if table in subscriber.tables:
+                subscriber.signal()
+
+    def _started_listening(self) -> None:
+        self._listening = True
+        for cache in self._caches.values():
+            cache.enable()
+        for subscriber in self._subscribers:
+            subscriber.signal()
+
+    def _stopped_listening(self) -> None:
+        if self.is_sqlite:
+            return
+        self._listening = False
+        for cache in self._caches.values():
+            cache.disable()
+
+    async def _watch_data_version(self) -> None:
+        while True:
+            await asyncio.sleep(WATCH_INTERVAL_S)
+            self._look_for_other_writers()
+
+    def _look_for_other_writers(self) -> None:
+        """SQLite: read `PRAGMA data_version` between transactions (an open batch reads it when it
+        commits and the next one begins)."""
+        connection = self._inline
+        if self._batch is not None or connection is None or connection.closed or connection.invalidated:
+            return
+        driver = driver_of(connection)
+        if driver.in_transaction:
+            return
+        try:
+            version = driver.execute("PRAGMA data_version").fetchone()[0]
+        except sqlite3.Error:  # the connection is failing: the next transaction finds out
+            return
+        self._saw_data_version(version)
 
     def run_sync(self, work: Callable[[Connection], T], *, write: bool) -> T:
         """`work` in one transaction; run again from the start (at most `ATTEMPTS` times in all)
@@ -139,7 +268,7 @@ class Database:
     def _open_batch(self) -> Batch:
         connection = self._connection()
         driver = driver_of(connection)
-        self._begin(driver, write=True)
+        self._begin(driver, write=True, info=connection.info)
         batch = self._batch = Batch(asyncio.get_running_loop(), connection, driver)
         asyncio.get_running_loop().call_soon(self.commit_batch)
         return batch
@@ -209,7 +338,7 @@ class Database:
             self._inline = None
         # What the caches took in during the batch (reads, `load`) was never committed.
         for cache in self._caches.values():
-            cache.clear()
+            cache.invalidate()
         batch.settle(error)
 
     def start_checkpoints(self, interval: float = 1.0) -> None:
@@ -247,6 +376,7 @@ class Database:
             else:
                 loop.run_until_complete(engine.dispose())
         self.commit_batch()
+        self._stopped_listening()
         if self._checkpointer is not None:
             self._stop.set()
             self._checkpointer.join()
@@ -276,7 +406,7 @@ class Database:
                 self._inline = None
             raise
 
-    def _begin(self, driver: Any, *, write: bool) -> None:
+    def _begin(self, driver: Any, *, write: bool, info: dict[Any, Any]) -> None:
         if driver.in_transaction:  # left open by a failure that could not be cleaned up: start afresh
             driver.rollback()
         try:
@@ -284,6 +414,7 @@ class Database:
             # instead of failing halfway with SQLITE_BUSY when a read lock cannot be upgraded.
             driver_call(driver, "BEGIN IMMEDIATE" if write else "BEGIN")
             self._notice_other_writers(driver)
+            info[_SINCE] = self._clock.now
         except DBAPIError:
             if driver.in_transaction:
                 driver.rollback()
@@ -295,7 +426,7 @@ class Database:
         makes SQLAlchemy begin its own transaction on top, which `db/engine.py` turns into no
         statement (the driver is already in one); it is then ended through SQLAlchemy."""
         driver = driver_of(connection)
-        self._begin(driver, write=write)
+        self._begin(driver, write=write, info=connection.info)
         try:
             result = work(connection)
             end(connection, driver, commit=True)
@@ -314,6 +445,9 @@ class Database:
             # an update that committed in between. The pool resets the mode when the connection goes back.
             # Not READ ONLY: authentication may record a token's use (accounts/service.py).
             connection.execution_options(isolation_level="REPEATABLE READ")
+        # Before the first statement, so before the snapshot: what it reads may be cached only if
+        # nothing it reads was invalidated after this (see db/cache.py).
+        connection.info[_SINCE] = self._clock.now
         try:
             with connection.begin():
                 try:
@@ -326,16 +460,25 @@ class Database:
         except BaseException:
             _rolled_back(connection)
             raise
+        finally:
+            # Even if it failed: a COMMIT whose answer was lost may have committed.
+            for callback in connection.info.pop(_AFTER, ()):
+                callback()
         connection.info.pop(_ON_ROLLBACK, None)
         return result
 
     def _notice_other_writers(self, driver: Any) -> None:
-        version = driver.execute("PRAGMA data_version").fetchone()[0]
-        if version != self._data_version:
-            # Another process committed (or this is the first look): nothing cached can be trusted.
-            self._data_version = version
-            for cache in self._caches.values():
-                cache.clear()
+        self._saw_data_version(driver.execute("PRAGMA data_version").fetchone()[0])
+
+    def _saw_data_version(self, version: int) -> None:
+        if version == self._data_version:
+            return
+        # Another process committed (or this is the first look): nothing cached can be trusted.
+        self._data_version = version
+        for cache in self._caches.values():
+            cache.invalidate()
+        for subscriber in self._subscribers:
+            subscriber.signal()
 
 
 ATTEMPTS = 3
@@ -366,10 +509,12 @@ def database_of(connection: Connection) -> Database:
     return database
 
 
-def wrote(connection: Connection, table: str) -> None:
-    """The request's work writes `table`: the caches read from it are cleared (a rollback leaves them
-    empty, which costs a read)."""
-    database_of(connection).tables_changed(table)
+def table_written(connection: Connection, table: str) -> None:
+    """The request's work writes `table`: the caches that depend on it but are not kept entry by entry
+    by their writers (the data plane's targets) are cleared (a rollback leaves them empty, which costs
+    a read)."""
+    for cache in database_of(connection).caches_of(table):
+        changed(connection, cache)
 
 
 def on_rollback(connection: Connection, callback: Callable[[], None]) -> None:
@@ -380,3 +525,62 @@ def on_rollback(connection: Connection, callback: Callable[[], None]) -> None:
 def _rolled_back(connection: Connection) -> None:
     for callback in connection.info.pop(_ON_ROLLBACK, ()):
         callback()
+
+
+def fill(connection: Connection, cache: Cache[Any, Any], key: Any, value: Any) -> None:
+    """Cache `value`, read in the current transaction, unless `key` changed since it started."""
+    cache.put(key, value, connection.info.get(_SINCE))
+
+
+def wrote(connection: Connection, cache: Cache[Any, Any], key: Any, value: Any) -> None:
+    """The current transaction has just written `value` under `key`.
+
+    SQLite: cached at once (the requests that share a commit see each other's writes, the cache
+    included, and none answers before that commit); taken out again if the work rolls back.
+    PostgreSQL: other requests run meanwhile on other connections and must not see it before it
+    commits; the entry is invalidated when the transaction ends (`changed`)."""
+    if database_of(connection).is_sqlite:
+        cache.put(key, value)
+        on_rollback(connection, lambda: cache.discard(key))
+    else:
+        changed(connection, cache, key)
+
+
+def changed(connection: Connection, cache: Cache[Any, Any], key: Any = ALL) -> None:
+    """The current transaction changes what `cache` holds under `key` (anything, by default).
+
+    On PostgreSQL the entry is invalidated again once the transaction has ended: a request on
+    another connection that read the old state meanwhile may have put it back, and its
+    notification may come only after this process has answered."""
+    if key is ALL:
+        cache.clear()
+    else:
+        cache.discard(key)
+    if not database_of(connection).is_sqlite:
+        connection.info.setdefault(_AFTER, []).append(lambda: cache.invalidate(key))
+
+
+class _Subscriber:
+    """An `on_change` callback, called once for all the signals that came while it was pending."""
+
+    __slots__ = ("callback", "pending", "tables")
+
+    def __init__(self, tables: frozenset[str], callback: Callable[[], None]) -> None:
+        self.tables = tables
+        self.callback = callback
+        self.pending = False
+
+    def signal(self) -> None:
+        if self.pending:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # a synchronous caller (the command line): no loop to call it from
+            self.callback()
+            return
+        self.pending = True
+        loop.call_soon(self._call)
+
+    def _call(self) -> None:
+        self.pending = False
+        self.callback()

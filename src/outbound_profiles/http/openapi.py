@@ -45,10 +45,15 @@ _DESCRIPTION = (
 _ERRORS = {
     "400": "The request is invalid: every problem is listed, each with its JSON pointer or query parameter.",
     "401": "Missing or invalid credentials.",
+    "403": "Valid credentials of the other kind: a switch token on a tenant's resources, or a tenant's token "
+    "on the switch's.",
     "404": "No such resource for this user (another tenant's id is not found either).",
     "413": "The request body is larger than 1 MiB.",
     "500": "Unexpected error.",
 }
+_DATA_PLANE_OFF = (
+    "The server runs without the data plane (OUTBOUND_PROFILES_DATA_PLANE=off), or the call counters cannot be reached."
+)
 _REUSED_KEY = "The Idempotency-Key was already used for a different request in the last 24 hours."
 _IDEMPOTENCY_KEY = Parameter(
     name="Idempotency-Key",
@@ -214,8 +219,9 @@ def document_parsed_inputs(app: Litestar) -> None:
                 Parameter(name=name, param_in="query", schema=schema, description=description, required=False)
                 for name, schema, description in handler.opt.get("query_parameters", ())
             ]
-            # Every POST is a create, and every create takes an Idempotency-Key (so do the v1 actions).
-            if method == "POST" or handler.opt.get("idempotency_key"):
+            # Every POST is a create, and every create takes an Idempotency-Key (so do the v1 actions);
+            # the data plane's POSTs are made idempotent by the call's own id instead.
+            if handler.opt.get("idempotency_key", method == "POST"):
                 parameters.append(_IDEMPOTENCY_KEY)
                 operation.responses["422"] = OpenAPIResponse(
                     description=_REUSED_KEY if not path.startswith("/v2/") else f"{_V2_INVALID} {_REUSED_KEY}",
@@ -240,6 +246,10 @@ def document_parsed_inputs(app: Litestar) -> None:
                 if isinstance(success, OpenAPIResponse):
                     success.headers = {**(success.headers or {}), **_PAGE_HEADERS}
             error = OpenAPIMediaType(schema=Reference("#/components/schemas/ErrorEnvelope"))
+            if handler.opt.get("data_plane"):
+                operation.responses["503"] = OpenAPIResponse(
+                    description=_DATA_PLANE_OFF, content={"application/json": error}
+                )
             for status, description in _ERRORS.items():
                 if (status == "404" and "{" not in path) or (status == "413" and "body" not in handler.opt):
                     continue

@@ -1,9 +1,10 @@
 """A profile with its attached connections, read through the process's cache.
 
 The per-call decision of the data plane and the control plane's hot path both read profiles
-from memory: a view is cached once read or written, dropped by any change to the profile or its
-connections in this process, and the whole cache is cleared when another process writes (see
-`db/cache.py`). Views are immutable; a change makes a new one.
+from memory: a view is cached once read (on SQLite, once written too), dropped by any change to the
+profile or its connections in this process, and, when another process writes, dropped (a change of
+the profile) or cleared with the whole cache (a change of connections; anything on SQLite) within
+a second (see `db/cache.py`). Views are immutable; a change makes a new one.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy import Connection
 from outbound_profiles.accounts.account import Account
 from outbound_profiles.connections import repository as connections
 from outbound_profiles.db.cache import Cache
-from outbound_profiles.db.database import database_of, on_rollback
+from outbound_profiles.db.database import changed, database_of, fill, wrote
 from outbound_profiles.domain.ids import parse_id
 from outbound_profiles.errors import NotFound
 from outbound_profiles.http.conditional import Condition
@@ -80,23 +81,27 @@ class ProfileView(msgspec.Struct, frozen=True):
 
 
 def _cache(connection: Connection) -> Cache[int, ProfileView]:
-    return database_of(connection).cache("profile_views")
+    return database_of(connection).cache(
+        "profile_views", depends_on=("outbound_profiles", "connections"), keyed_by="outbound_profiles", parse_key=int
+    )
 
 
 def load(connection: Connection, account: Account, profile_id: str, *, for_update: bool = False) -> ProfileView:
     """The user's profile, or a 404 (another tenant's profile is not found either).
 
     Call it before the request writes anything, so what it caches is not the request's own
-    (uncommitted) change.
+    (uncommitted) change. On PostgreSQL `for_update` reads the database (the row lock is the point).
     """
     number = parse_id(profile_id)
     cache = _cache(connection)
-    view = None if number is None else cache.get(number)
+    cached = not for_update or database_of(connection).is_sqlite
+    view = None if number is None or not cached else cache.get(number)
     if view is None and number is not None:
         row = repository.get(connection, account.id, number, for_update=for_update)
         if row is not None:
             view = with_connections(connection, from_row(row))
-            cache.put(number, view)
+            if cached:
+                fill(connection, cache, number, view)
     if view is None or view.profile.user_id != account.id:
         raise NotFound(f"No outbound profile with id {profile_id!r}.")
     return view
@@ -107,16 +112,12 @@ def with_connections(connection: Connection, profile: Profile) -> ProfileView:
 
 
 def remember(connection: Connection, view: ProfileView) -> ProfileView:
-    """Cache the view the request's transaction has just written.
-
-    At once, not after the commit: the requests that share a commit (`db/group_commit.py`) see each
-    other's writes, the cache included, and no answer is sent before that commit. If the request's
-    work rolls back, its entry goes; if a whole commit fails, the Database clears every cache."""
-    cache = _cache(connection)
-    cache.put(view.profile.id, view)
-    on_rollback(connection, lambda: cache.discard(view.profile.id))
+    """Cache the view the request's transaction has just written (on SQLite at once, on PostgreSQL
+    its entry is invalidated when the transaction ends: `db.database.wrote`). If the request's work
+    rolls back, its entry goes; if a whole commit fails, the Database clears every cache."""
+    wrote(connection, _cache(connection), view.profile.id, view)
     return view
 
 
 def forget(connection: Connection, profile_id: int) -> None:
-    _cache(connection).discard(profile_id)
+    changed(connection, _cache(connection), profile_id)
