@@ -4,6 +4,7 @@ Redis), a SIGKILL that loses no active call, and Redis emptied under a running s
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ class Scene:
     def __init__(self, base_url: str, database: Database) -> None:
         user = database.run_sync(lambda c: accounts.create_user(c, "burst@example.com"), write=True)
         self.account_id = int(user.user_id)
-        tenant = {"Authorization": f"Bearer {user.token}"}
+        self.tenant = tenant = {"Authorization": f"Bearer {user.token}"}
         switch = database.run_sync(accounts.create_switch_token, write=True)
         self.switch = {"Authorization": f"Bearer {switch.token}"}
         connection = httpx.post(
@@ -132,3 +133,24 @@ def test_counters_emptied_in_redis_are_rebuilt_from_the_active_calls(
             client.close()
         assert _authorize(servers[1], scene, "after-loss")["reason"] == "profile_ports_exhausted"
         assert _authorize(servers[0], scene, "after-loss-2")["reason"] == "profile_ports_exhausted"
+
+
+def test_a_profile_change_on_one_node_reaches_the_others_decisions_within_a_second(
+    settings: Settings, database: Database, tmp_path: Path
+) -> None:
+    with live_servers(settings.database_url, tmp_path, 2) as (changer, decider):
+        scene = Scene(changer.base_url, database)
+        # The deciding node has the connection and its profile in memory.
+        assert _authorize(decider, scene, "warm-1")["decision"] == "allow"
+        assert _authorize(decider, scene, "warm-2")["decision"] == "allow"
+        profile_id = _authorize(decider, scene, "warm-3")["outbound_profile_id"]
+        changed = httpx.put(
+            f"{changer.base_url}/termination/endpoints/{profile_id}", json={"active": False}, headers=scene.tenant
+        )
+        assert changed.status_code == 200
+        started = time.monotonic()
+        attempt = 0
+        while _authorize(decider, scene, f"after-{attempt}")["reason"] != "profile_inactive":
+            attempt += 1
+            time.sleep(0.02)
+        assert time.monotonic() - started < 1.0
