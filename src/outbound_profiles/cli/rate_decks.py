@@ -30,8 +30,8 @@ def add_commands(commands: Any, formatter: type[argparse.HelpFormatter]) -> None
     load = decks.add_parser(
         "import",
         help="replace the default rate deck with a CSV file, all of it or nothing",
-        description="Replace the default rate deck with FILE. The deck in effect serves until the new one is "
-        "wholly stored; then every server takes the new one within about a second. " + _FORMAT,
+        description="Replace the default rate deck with FILE. The deck in effect stays in effect until the new "
+        "one is wholly stored. " + _FORMAT,
         formatter_class=formatter,
     )
     load.add_argument("file", metavar="FILE", help="the deck's CSV ('-' for standard input)")

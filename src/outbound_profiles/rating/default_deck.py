@@ -16,6 +16,7 @@ on the event loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from outbound_profiles.db.database import Database
@@ -56,14 +57,20 @@ class DefaultDeck:
         logger.info("rate deck %s in effect: %d rows", deck.deck_id, len(deck))
         return True
 
-    async def watch(self, database: Database, interval: float = WATCH_INTERVAL_S) -> None:
-        """Refresh every `interval` seconds until cancelled; a failed refresh is logged and tried again."""
-        while True:
+    async def watch(
+        self, database: Database, interval: float = WATCH_INTERVAL_S, *, stop: asyncio.Event | None = None
+    ) -> None:
+        """Refresh every `interval` seconds until `stop` is set (or the task is cancelled); a failed
+        refresh is logged and tried again. Setting `stop` ends it between two refreshes, so no query
+        is cut off halfway (at shutdown, set it and await the task)."""
+        stop = stop or asyncio.Event()
+        while not stop.is_set():
             try:
                 await self.refresh(database)
             except Exception:
                 logger.exception("the default rate deck could not be refreshed; the one held keeps serving")
-            await asyncio.sleep(interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval)
 
 
 def load_on_own_connection(database: Database, deck_id: int) -> Deck | None:

@@ -124,7 +124,7 @@ class DeckParser:
             names = [field.strip().lower() for field in fields]
             line = reader.line_num
             if len(names) > len(COLUMNS):
-                self._problem(line, len(COLUMNS), f"{len(names)} columns, at most {len(COLUMNS)}; {expected}")
+                self._problem(line, len(COLUMNS) + 1, f"{len(names)} columns, at most {len(COLUMNS)}; {expected}")
                 return None
             for index, name in enumerate(names):
                 if name != COLUMNS[index]:

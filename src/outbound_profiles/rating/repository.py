@@ -48,16 +48,82 @@ def create_deck(connection: Connection, deck_id: int, now: datetime) -> None:
 
 
 def write_rows(connection: Connection, *, deck_id: int, rows: list[StoredRow]) -> None:
+    """`rows` straight into the deck (small decks, tests); an import goes through a staging table."""
     if connection.dialect.name == "sqlite":
-        driver_of(connection).executemany(
-            f"INSERT INTO rate_deck_rows ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608 (constant)
-            [(deck_id, *row) for row in rows],
-        )
+        driver_of(connection).executemany(_INSERT_SQLITE, [(deck_id, *row) for row in rows])
         return
+    _copy(connection, "rate_deck_rows", _COLUMNS, ((deck_id, *row) for row in rows))
+
+
+_INSERT_SQLITE = f"INSERT INTO rate_deck_rows ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"  # noqa: S608 (constant)
+_STAGED = "prefix, country, rate, connect_fee, initial_increment, subsequent_increment"
+_STAGING_COLUMNS = (
+    "(prefix TEXT, country TEXT, rate TEXT, connect_fee TEXT, initial_increment INTEGER, subsequent_increment INTEGER)"
+)
+
+
+# Rows written in the order of the primary key fill one page of its B-tree after another; in the
+# file's order each chunk touches pages all over it. So an import stages the rows in a temporary
+# table of its connection (in memory: temp_store), and copies them into the deck sorted.
+
+
+def sqlite_stage(connection: Connection, rows: list[StoredRow]) -> None:
+    """SQLite: append `rows` to this connection's staging table (no lock on the database: the
+    temporary database is the connection's own)."""
+    driver = driver_of(connection)
+    driver.execute(f"CREATE TEMP TABLE IF NOT EXISTS rate_deck_staging {_STAGING_COLUMNS}")
+    driver.executemany(f"INSERT INTO temp.rate_deck_staging ({_STAGED}) VALUES (?, ?, ?, ?, ?, ?)", rows)  # noqa: S608
+
+
+def sqlite_sort_staged(connection: Connection) -> int:
+    """SQLite: the staged rows again, sorted by prefix: rowid 1 is the first. How many there are."""
+    driver = driver_of(connection)
+    driver.execute("DROP TABLE IF EXISTS temp.rate_deck_sorted")
+    driver.execute("CREATE TEMP TABLE rate_deck_sorted AS SELECT * FROM temp.rate_deck_staging ORDER BY prefix")
+    driver.execute("DROP TABLE temp.rate_deck_staging")
+    count: int = driver.execute("SELECT count(*) FROM temp.rate_deck_sorted").fetchone()[0]
+    return count
+
+
+def sqlite_copy_sorted(connection: Connection, *, deck_id: int, start: int, stop: int) -> None:
+    """SQLite: the sorted staged rows `start` < rowid <= `stop` into the deck."""
+    driver_of(connection).execute(
+        f"INSERT INTO main.rate_deck_rows ({_COLUMNS}) SELECT ?, {_STAGED} FROM temp.rate_deck_sorted "  # noqa: S608
+        "WHERE rowid > ? AND rowid <= ?",
+        (deck_id, start, stop),
+    )
+
+
+def sqlite_drop_staged(connection: Connection) -> None:
+    driver = driver_of(connection)
+    driver.execute("DROP TABLE IF EXISTS temp.rate_deck_staging")
+    driver.execute("DROP TABLE IF EXISTS temp.rate_deck_sorted")
+
+
+def postgres_begin_staging(connection: Connection) -> None:
+    """PostgreSQL: a staging table that lives as long as the transaction."""
+    connection.exec_driver_sql(f"CREATE TEMP TABLE rate_deck_staging {_STAGING_COLUMNS} ON COMMIT DROP")
+
+
+def postgres_stage(connection: Connection, rows: list[StoredRow]) -> None:
+    _copy(connection, "rate_deck_staging", _STAGED, rows)
+
+
+def postgres_copy_staged(connection: Connection, deck_id: int) -> int:
+    """PostgreSQL: the staged rows into the deck, sorted; how many."""
+    result = connection.exec_driver_sql(
+        f"INSERT INTO rate_deck_rows ({_COLUMNS}) SELECT %(deck_id)s, {_STAGED} FROM rate_deck_staging "  # noqa: S608
+        "ORDER BY prefix",
+        {"deck_id": deck_id},
+    )
+    return int(result.rowcount)
+
+
+def _copy(connection: Connection, table: str, columns: str, rows: Iterable[tuple[Any, ...]]) -> None:
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    with cursor.copy(f"COPY rate_deck_rows ({_COLUMNS}) FROM STDIN") as copy:
+    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row((deck_id, *row))
+            copy.write_row(row)
 
 
 def put_in_effect(connection: Connection, deck_id: int, row_count: int, now: datetime) -> int | None:
@@ -75,15 +141,13 @@ def put_in_effect(connection: Connection, deck_id: int, row_count: int, now: dat
     return replaced
 
 
-def delete_some_rows(connection: Connection, deck_id: int, limit: int) -> int:
-    """Delete up to `limit` of a deck's rows (a short transaction each); how many were deleted."""
-    some = select(rate_deck_rows.c.prefix).where(rate_deck_rows.c.deck_id == deck_id).limit(limit)
-    result = connection.execute(
-        delete(rate_deck_rows).where(
-            rate_deck_rows.c.deck_id == deck_id, rate_deck_rows.c.prefix.in_(some), _not_in_effect(deck_id)
-        )
-    )
-    return int(result.rowcount)
+def delete_some_rows(connection: Connection, deck_id: int, limit: int | None) -> int:
+    """Delete up to `limit` of a deck's rows (all of them with None); how many were deleted."""
+    condition = [rate_deck_rows.c.deck_id == deck_id, _not_in_effect(deck_id)]
+    if limit is not None:
+        some = select(rate_deck_rows.c.prefix).where(rate_deck_rows.c.deck_id == deck_id).limit(limit)
+        condition.append(rate_deck_rows.c.prefix.in_(some))
+    return int(connection.execute(delete(rate_deck_rows).where(*condition)).rowcount)
 
 
 def delete_deck(connection: Connection, deck_id: int) -> None:
