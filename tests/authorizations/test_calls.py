@@ -113,3 +113,13 @@ def test_active_calls_survive_a_restart_of_the_service(
             assert switch.authorize(connection["id"])["decision"] == "allow"
     finally:
         second.dispose()
+
+
+def test_a_sip_call_id_with_odd_characters_works_in_the_path(switch: Switch, line: Line) -> None:
+    call_id = "a84b4c76e66710@pc33.atlanta.com/x y"
+    assert switch.authorize(line.connection_id, call_id=call_id)["decision"] == "allow"
+    ended = switch.client.post(
+        "/termination/authorizations/a84b4c76e66710@pc33.atlanta.com%2Fx%20y/end", json={}, headers=switch.headers
+    )
+    assert ended.status_code == 200, ended.text
+    assert ended.json()["call_id"] == call_id

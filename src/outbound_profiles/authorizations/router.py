@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote
 
 from litestar import Request, Router, post
 from litestar.params import FromPath
@@ -16,7 +17,7 @@ from outbound_profiles.authorizations.schemas import (
     SimulationOut,
 )
 from outbound_profiles.authorizations.service import DataPlane
-from outbound_profiles.errors import ServiceUnavailable
+from outbound_profiles.errors import NotFound, ServiceUnavailable
 from outbound_profiles.http.body import convert_fields, decode_object
 from outbound_profiles.http.credentials import as_switch, as_user
 from outbound_profiles.http.routes import checked_query
@@ -68,6 +69,10 @@ async def authorize(request: Request[Any, Any, Any]) -> AuthorizationOut:
     **_DATA_PLANE,
 )
 async def end(request: Request[Any, Any, Any], call_id: FromPath[str]) -> CallOut:
+    return await _end(request, call_id)
+
+
+async def _end(request: Request[Any, Any, Any], call_id: str) -> CallOut:
     data_plane = _data_plane(request)
     await as_switch(data_plane.database, request.headers)
     body = await _body(request, EndIn, required=False)
@@ -82,13 +87,35 @@ async def end(request: Request[Any, Any, Any], call_id: FromPath[str]) -> CallOu
     **_DATA_PLANE,
 )
 async def keepalive(request: Request[Any, Any, Any], call_id: FromPath[str]) -> CallOut:
+    return await _keepalive(request, call_id)
+
+
+async def _keepalive(request: Request[Any, Any, Any], call_id: str) -> CallOut:
     data_plane = _data_plane(request)
     await as_switch(data_plane.database, request.headers)
     checked_query(request, frozenset())[1].raise_if_any()
     return await data_plane.keepalive(call_id)
 
 
-router = Router(path="/termination/authorizations", route_handlers=[authorize, end, keepalive], tags=["Data plane"])
+@post("/{rest:path}", include_in_schema=False, status_code=200)
+async def end_or_keepalive_by_raw_path(request: Request[Any, Any, Any], rest: FromPath[str]) -> CallOut:
+    """A SIP Call-ID may hold a "/" (sent as %2F), which the routes above, split on the decoded path,
+    cannot take: the call's id is read from the raw path instead."""
+    raw = request.scope.get("raw_path", b"").decode("ascii", "replace")
+    _, _, tail = raw.partition("/termination/authorizations/")
+    call_id, _, action = tail.rpartition("/")
+    if action == "end":
+        return await _end(request, unquote(call_id))
+    if action == "keepalive":
+        return await _keepalive(request, unquote(call_id))
+    raise NotFound("No such route.")
+
+
+router = Router(
+    path="/termination/authorizations",
+    route_handlers=[authorize, end, keepalive, end_or_keepalive_by_raw_path],
+    tags=["Data plane"],
+)
 
 
 @post(
