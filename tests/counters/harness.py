@@ -55,7 +55,8 @@ class Backend:
     def open(self) -> Counters:
         if self.url is None:
             return MemoryCounters()
-        return RedisCounters.from_url(self.url, prefix=self.prefix)
+        # A generous timeout: 120 concurrent admits open 120 connections on a machine that may be busy.
+        return RedisCounters.from_url(self.url, prefix=self.prefix, socket_timeout=5)
 
     async def lose(self, counters: Counters) -> Counters:
         """The counters as after a restart of their store: a new process, or an emptied Redis."""
