@@ -61,6 +61,8 @@ class Model:
         return reason
 
     def restore(self, now: int) -> None:
+        if not self.lost:
+            return  # a present state is left as it is
         self.admitted = {}
         for profile, started in self.calls.values():
             if now - 1000 < started:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from importlib import resources
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -37,6 +37,7 @@ CPS_TTL_MS = 60_000
 # A per-number count is named by its window's end; it is kept a minute past it for the same reason.
 CLD_SLACK_MS = 60_000
 RESTORE_ATTEMPTS = 5
+MAX_CONNECTIONS = 64  # per process
 _REASONS: dict[str, Reason] = {
     reason: reason
     for reason in (
@@ -63,8 +64,11 @@ class RedisCounters:
 
     @classmethod
     def from_url(cls, url: str, *, prefix: str = "op", socket_timeout: float = 0.5) -> RedisCounters:
-        client = Redis.from_url(
+        # A bounded pool: a burst waits for a connection (up to the timeout) instead of opening one each.
+        pool = BlockingConnectionPool.from_url(
             url,
+            max_connections=MAX_CONNECTIONS,
+            timeout=socket_timeout,
             socket_timeout=socket_timeout,
             socket_connect_timeout=socket_timeout,
             # One immediate retry on a broken connection (a pooled one that Redis closed when it restarted);
@@ -72,7 +76,7 @@ class RedisCounters:
             retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
             decode_responses=True,
         )
-        return cls(client, prefix=prefix)
+        return cls(Redis.from_pool(pool), prefix=prefix)  # the client owns the pool: closing it closes them
 
     def _key(self, account_id: int, *parts: object) -> str:
         return ":".join((self._prefix, f"{{acct:{account_id}}}", *map(str, parts)))
