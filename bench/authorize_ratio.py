@@ -38,7 +38,6 @@ from bench.harness import (
     app_command,
     busy_note,
     call,
-    create_user,
     expect,
     http_stack,
     load_average,
@@ -229,7 +228,8 @@ def measure(args: argparse.Namespace, wrk: str) -> int:
         time.sleep(1.0)
         rss_after = rss_mb(PIDS[app_port])
         print(
-            f"deck of {args.deck_rows:,} prefixes: import {import_s:.1f} s, loaded by the server {loaded_s:.1f} s later; "
+            f"deck of {args.deck_rows:,} prefixes: import {import_s:.1f} s, "
+            f"loaded by the server {loaded_s:.1f} s later; "
             f"server RSS {rss_before:.1f} MiB before, {rss_after:.1f} MiB after (+{rss_after - rss_before:.1f})",
             flush=True,
         )
@@ -372,7 +372,8 @@ def report(
     print(f"allow ratio {allow['ratio']:.3f}  target >= {TARGET_RATIO:.2f}  {'PASS' if ratio_ok else 'FAIL'}")
     print(f"allow p99   {allow['app_p99_ms']:.2f} ms  target < {TARGET_P99_MS:g} ms  {'PASS' if p99_ok else 'FAIL'}")
     print(
-        f"active calls left by the allow runs: {extra['active_calls_at_end']:,}; server RSS at the end {extra['rss_end_mb']:.1f} MiB"
+        f"active calls left by the allow runs: {extra['active_calls_at_end']:,}; "
+        f"server RSS at the end {extra['rss_end_mb']:.1f} MiB"
     )
     print(f"overall: {'PASS' if passed else 'FAIL'}")
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,8 @@
 of profiles keyed by id, encodes the merged dict with msgspec and answers 200 application/json.
 `GET /termination/endpoints/{id}` encodes the stored dict with msgspec and answers 200 (404 for an
 id it does not hold). `POST /termination/authorizations` decodes the call and answers an allow of
-the service's shape (`authorize_ratio.py`'s floor). Anything else is a 404 (or 405 for another method on that path). No auth,
+the service's shape (`authorize_ratio.py`'s floor). Anything else is a 404 (or 405 for another
+method on that path). No auth,
 no validation, no database: the cost of the HTTP server plus the JSON work, which is the floor
 under any framework.
 
