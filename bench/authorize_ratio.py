@@ -60,7 +60,7 @@ CALLER = "+13125550100"
 _LUA = """\
 local numbers = {{ {numbers} }}
 local label = {label}
-local connection = {connection}
+{connection}
 local headers = {{ ["Authorization"] = {authorization}, ["Content-Type"] = "application/json" }}
 local threads = {{}}
 local created = 0
@@ -81,7 +81,7 @@ end
 function request()
   n = n + 1
   local body = string.format('{{"call_id":"%s-%d-%d","connection_id":"%s","to":"%s","from":"{caller}"}}',
-    label, tid, n, connection, numbers[math.random(#numbers)])
+    label, tid, n, connection(), numbers[math.random(#numbers)])
   return wrk.format("POST", "{path}", headers, body)
 end
 
@@ -108,11 +108,15 @@ end
 """
 
 
-def lua(numbers: list[str], label: str, connection_id: str, token: str) -> str:
+def lua(numbers: list[str], label: str, connection_id: str, token: str, connection_lua: str | None = None) -> str:
+    """The script of one run: `connection_lua` defines `connection()`, the connection id (text) of
+    each request (default: always `connection_id`)."""
+    if connection_lua is None:
+        connection_lua = f"function connection() return {lua_string(connection_id)} end"
     return _LUA.format(
         numbers=", ".join(f'"{n}"' for n in numbers),
         label=lua_string(label),
-        connection=lua_string(connection_id),
+        connection=connection_lua,
         authorization=lua_string(f"Bearer {token}"),
         caller=CALLER,
         path=PATH,
