@@ -25,6 +25,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python bench/authorize_scale.py` finds `bench`
 
@@ -47,7 +48,7 @@ from bench.harness import (
     source_version,
 )
 from bench.seed import PROFILE_NODE, USER_NODE, Layout
-from bench.wrk import WrkRun, run_wrk
+from bench.wrk import run_wrk
 from outbound_profiles.models.accounts import users
 from outbound_profiles.models.connections import connections
 from outbound_profiles.models.profiles import outbound_profiles
@@ -102,7 +103,8 @@ def seed(
                 )
                 db.execute(
                     "WITH RECURSIVE s(g) AS (SELECT 0 UNION ALL SELECT g + 1 FROM s WHERE g < :tenants - 1) "
-                    f"INSERT INTO users ({cols}) SELECT {vals} FROM s CROSS JOIN (SELECT * FROM users WHERE id = :tu) AS t",  # noqa: S608
+                    f"INSERT INTO users ({cols}) SELECT {vals} FROM s "  # noqa: S608 (constants only)
+                    "CROSS JOIN (SELECT * FROM users WHERE id = :tu) AS t",
                     params,
                 )
             cols, vals = _copy(
@@ -172,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
 def measure(args: argparse.Namespace, wrk: str) -> int:
     scales = [int(x) for x in args.scales.split(",")]
     numbers = valid_numbers(4000)
-    results = []
+    results: list[dict[str, Any]] = []
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="authorize-scale-")))
         db_path = tmp / "bench.db"
@@ -202,7 +204,8 @@ def measure(args: argparse.Namespace, wrk: str) -> int:
         load = load_average()
         print(
             f"authorize at growing scales: SQLite, one worker, in-process counters, deck {args.deck_rows:,} rows; "
-            f"{args.tenants:,} tenants; wrk -t{args.threads} -c{args.connections} {args.duration:g}s after {args.warmup:g}s; "
+            f"{args.tenants:,} tenants; wrk -t{args.threads} -c{args.connections} {args.duration:g}s "
+            f"after {args.warmup:g}s; "
             f"{os.cpu_count()} CPUs; {http_stack()}; load average {load:.2f}; source {source_version()}",
             flush=True,
         )
@@ -303,7 +306,8 @@ def measure(args: argparse.Namespace, wrk: str) -> int:
                 rss_end = rss_mb(pid)
                 errors = run.non_2xx + run.socket_errors + run.timeouts
                 print(
-                    f"  {scale:>9,} profiles: {run.rps:7.0f} req/s  p50 {run.p50_ms:6.2f} ms  p99 {run.p99_ms:6.2f} ms  "
+                    f"  {scale:>9,} profiles: {run.rps:7.0f} req/s  p50 {run.p50_ms:6.2f} ms  "
+                    f"p99 {run.p99_ms:6.2f} ms  "
                     f"errors {errors}  RSS {rss_start:.0f} MiB at start, {rss_end:.0f} MiB after "
                     f"{warm.requests + run.requests:,} calls  (load {load_average():.2f})",
                     flush=True,

@@ -67,7 +67,7 @@ def target() -> Target:
     return Target(connection_id=1, active=True, account_id=1, account_ports=None, profile=profile)
 
 
-def rate(label: str, count: int, rounds: int, run: Callable[[], None]) -> dict[str, float]:
+def rate(label: str, count: int, rounds: int, run: Callable[[], object]) -> dict[str, float]:
     """`run` (which does `count` operations) `rounds` times: the median per second, wall and CPU."""
     walls, cpus = [], []
     for _ in range(rounds):
