@@ -102,8 +102,8 @@ def seed(
                     },
                 )
                 db.execute(
-                    "WITH RECURSIVE s(g) AS (SELECT 0 UNION ALL SELECT g + 1 FROM s WHERE g < :tenants - 1) "
-                    f"INSERT INTO users ({cols}) SELECT {vals} FROM s "  # noqa: S608 (constants only)
+                    "WITH RECURSIVE s(g) AS (SELECT 0 UNION ALL SELECT g + 1 FROM s WHERE g < :tenants - 1) "  # noqa: S608
+                    f"INSERT INTO users ({cols}) SELECT {vals} FROM s "
                     "CROSS JOIN (SELECT * FROM users WHERE id = :tu) AS t",
                     params,
                 )
