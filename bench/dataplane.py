@@ -12,8 +12,9 @@ GB_SHARE = 10  # one prefix in GB_SHARE is British (+44 20 ...), the rest North 
 
 
 def deck_lines(rows: int) -> Iterator[str]:
-    """A default deck's CSV: `rows` distinct prefixes, +1 NPA-NXX (7 digits) and +44 20 xxxx (8
-    digits), 50 distinct tariffs, and the country codes 1 and 44 for the rest; every rate at most 0.06 USD a minute."""
+    """A default deck's CSV: `rows` distinct prefixes, +1 NPA-NXX (7 digits; then NPA-NXX-X) and
+    +44 20 xxxx (8 digits and more), 50 distinct tariffs, and the country codes 1 and 44 for the
+    rest; every rate at most 0.06 USD a minute."""
     yield DECK_HEADER
     yield "1,US,0.02,0,6,6\n"  # what no longer prefix covers
     yield "44,GB,0.03,0,60,60\n"
@@ -23,8 +24,14 @@ def deck_lines(rows: int) -> Iterator[str]:
         yield f"4420{i:04d},GB,{0.01 + (i % 50) / 1000:.3f},0,60,60\n"
     us = rows - gb
     for i in range(us):
-        npa, nxx = divmod(i, 800)
-        yield f"1{200 + npa % 800}{200 + nxx},US,{0.005 + (i % 50) / 1000:.3f},0,6,6\n"
+        rate = f"{0.005 + (i % 50) / 1000:.3f}"
+        if i < 640_000:  # every NPA-NXX from 200-200 to 999-999
+            npa, nxx = divmod(i, 800)
+            yield f"1{200 + npa}{200 + nxx},US,{rate},0,6,6\n"
+        else:  # then NPA-NXX-X (8 digits)
+            npa, rest = divmod(i - 640_000, 8000)
+            nxx, digit = divmod(rest, 10)
+            yield f"1{200 + npa}{200 + nxx}{digit},US,{rate},0,6,6\n"
 
 
 def valid_numbers(count: int, seed: int = 7) -> list[str]:
