@@ -28,6 +28,7 @@ START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 BUSY_LOAD = 0.5  # 1-min load average above which the machine is not idle (the servers are idle then)
 CLI = (sys.executable, "-m", "outbound_profiles")
+PIDS: dict[int, int] = {}  # port -> pid of the server started on it by `server()`
 
 
 class BenchError(Exception):
@@ -90,8 +91,10 @@ def server(name: str, command: Sequence[str], env: dict[str, str], cwd: Path) ->
                 tail = log_path.read_text(errors="replace")[-2000:]
                 raise BenchError(f"{name} did not start (exit code {process.poll()}):\n{tail}")
             time.sleep(0.1)
+        PIDS[port] = process.pid
         yield port
     finally:
+        PIDS.pop(port, None)
         if process.poll() is None:
             process.terminate()
             try:
@@ -135,6 +138,23 @@ def percentile(values: Sequence[float], q: float) -> float:
         return values[0]
     cuts = statistics.quantiles(values, n=1000, method="inclusive")
     return cuts[round(q * 10) - 1]
+
+
+def rss_mb(pid: int) -> float:
+    """The resident set of a process (and of its children: uvicorn's workers), in MiB."""
+    total = 0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        pending.extend(int(c) for c in children)
+    return total / 1024
 
 
 def http_stack() -> str:

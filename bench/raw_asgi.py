@@ -4,7 +4,9 @@
 (the library the service itself uses for bodies and responses), merges it into an in-memory dict
 of profiles keyed by id, encodes the merged dict with msgspec and answers 200 application/json.
 `GET /termination/endpoints/{id}` encodes the stored dict with msgspec and answers 200 (404 for an
-id it does not hold). Anything else is a 404 (or 405 for another method on that path). No auth,
+id it does not hold). `POST /termination/authorizations` decodes the call and answers an allow of
+the service's shape (`authorize_ratio.py`'s floor). Anything else is a 404 (or 405 for another
+method on that path). No auth,
 no validation, no database: the cost of the HTTP server plus the JSON work, which is the floor
 under any framework.
 
@@ -36,6 +38,7 @@ _JSON_HEADERS = [(b"content-type", b"application/json")]
 _decoder = msgspec.json.Decoder()
 _encoder = msgspec.json.Encoder()
 _profiles: dict[str, dict[str, Any]] = {}
+AUTHORIZE = "/termination/authorizations"
 _SEED = os.environ.get("RAW_ASGI_PROFILES")
 if _SEED:
     _profiles.update(msgspec.json.decode(Path(_SEED).read_bytes(), type=dict[str, dict[str, Any]]))
@@ -58,6 +61,34 @@ async def _answer(send: Send, status: int, body: bytes) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+async def _authorize(receive: Receive, send: Send) -> None:
+    """`authorize_ratio.py`'s floor: decode the call, answer an allow of the service's shape."""
+    try:
+        call = _decoder.decode(await _read_body(receive))
+    except msgspec.DecodeError:
+        call = None
+    if not isinstance(call, dict):
+        await _answer(send, 400, b'{"errors":[{"code":"10023","title":"Invalid JSON"}]}')
+        return
+    answer = {
+        "call_id": call.get("call_id"),
+        "decision": "allow",
+        "reason": None,
+        "sip_code": 200,
+        "telnyx_cause": None,
+        "detail": "",
+        "outbound_profile_id": call.get("connection_id"),
+        "billing_group_id": None,
+        "destination_country": "US",
+        "rate": "0.01",
+        "max_duration_seconds": None,
+        "record": False,
+        "recording": {"format": "wav", "channels": "single"},
+        "lease_expires_at": "2026-01-01T00:00:00Z",
+    }
+    await _answer(send, 200, _encoder.encode(answer))
+
+
 async def _lifespan(receive: Receive, send: Send) -> None:
     while True:
         message = await receive()
@@ -75,6 +106,9 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["type"] != "http":
         return
     path: str = scope["path"]
+    if path == AUTHORIZE and scope["method"] == "POST":
+        await _authorize(receive, send)
+        return
     profile_id = path[len(PREFIX) :] if path.startswith(PREFIX) else ""
     if not profile_id or "/" in profile_id:
         await _answer(send, 404, b'{"errors":[{"code":"10005","title":"Resource not found"}]}')

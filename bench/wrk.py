@@ -99,6 +99,23 @@ def run_wrk(
     connections: int,
     duration: float,
 ) -> WrkRun:
+    return run_wrk_output(
+        wrk, script, port, side=side, round_=round_, threads=threads, connections=connections, duration=duration
+    )[0]
+
+
+def run_wrk_output(
+    wrk: str,
+    script: Path,
+    port: int,
+    *,
+    side: str,
+    round_: int,
+    threads: int,
+    connections: int,
+    duration: float,
+) -> tuple[WrkRun, str]:
+    """`run_wrk`, with wrk's standard output (for what a script's `done` prints besides its result)."""
     command = [
         wrk,
         f"-t{threads}",
@@ -114,7 +131,7 @@ def run_wrk(
     if result.returncode != 0 or line is None:
         raise BenchError(f"wrk failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     requests, duration_us, connect, read, write, status, timeout, p50, p99, max_us = (int(x) for x in line.split()[1:])
-    return WrkRun(
+    run = WrkRun(
         side=side,
         round=round_,
         requests=requests,
@@ -127,6 +144,7 @@ def run_wrk(
         socket_errors=connect + read + write,
         timeouts=timeout,
     )
+    return run, result.stdout
 
 
 def wrk_version(wrk: str) -> str:
