@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -123,3 +124,24 @@ def test_a_sip_call_id_with_odd_characters_works_in_the_path(switch: Switch, lin
     )
     assert ended.status_code == 200, ended.text
     assert ended.json()["call_id"] == call_id
+
+
+def test_a_reservation_whose_request_died_is_taken_over_by_its_retry(switch: Switch, api: Api) -> None:
+    """A node that crashed between reserving a call in the counters and recording it: the switch's
+    retry of that call finds the reservation, records the call and is answered allow."""
+    from outbound_profiles.counters import Admission
+
+    connection = api.connection()
+    profile = api.profile(connection_ids=[connection["id"]], ports=1)
+    data_plane = switch.client.app.state.data_plane
+    account_id = int(profile["user_id"])
+    warm = switch.authorize(connection["id"])  # the account's counters now exist
+    switch.end(warm["call_id"], 1)
+    now_ms = int(time.time() * 1000)
+    admission = Admission("orphan", account_id, int(profile["id"]), 100, 1, None, None, None, None, now_ms)
+    assert asyncio.run(data_plane.counters.admit(admission)) is None  # the dead request's reservation (in memory)
+    answer = switch.authorize(connection["id"], call_id="orphan")
+    assert answer["decision"] == "allow"
+    assert switch.authorize(connection["id"])["reason"] == "profile_ports_exhausted"
+    assert switch.end("orphan", 4).status_code == 200
+    assert switch.authorize(connection["id"])["decision"] == "allow"

@@ -60,6 +60,7 @@ T = TypeVar("T")
 TARGET_TABLES: Final = ("connections", "outbound_profiles", "users")
 GRACE_S: Final = 60  # beyond max_duration_seconds, before a silent call's lease runs out
 SWEEP_INTERVAL_S: Final = 1.0
+RECORD_WAIT_S: Final = 0.5  # how long a reserved call may take to be recorded by the request that reserved it
 _MAX_REMEMBERED_DENIALS: Final = 100_000
 _PROFILE_COLUMNS: Final = tuple(column.name for column in outbound_profiles.c)
 _UNKNOWN: Final = Target(0, False, 0, None, None)  # what a connection id no connection has is cached as
@@ -149,7 +150,13 @@ class DataPlane:
             logger.warning("counters unreachable: call %s allowed without a reservation (fail open)", call.call_id)
             admitted = None
         if admitted == "held":
-            return await self._first_answer(call.call_id)
+            first = await self._first_answer(call.call_id)
+            if first is not None:
+                return first
+            # Reserved, never recorded: the request that reserved it died (a node crashed between the
+            # two). This retry of it takes the reservation over and records the call.
+            logger.warning("call %s was reserved but not recorded: recorded now, on its retry", call.call_id)
+            admitted = None
         if admitted is not None:
             return self._deny(call, Denied(admitted, target, outcome.destination, outcome.row))
         answer = _allow(call, outcome, now, self.lease_s)
@@ -179,14 +186,14 @@ class DataPlane:
         logger.warning("counters of account %s lost: restored from %d active calls", account_id, len(rows))
         await self.counters.restore(account_id, [_held(row) for row in rows], _ms(time.time()))
 
-    async def _first_answer(self, call_id: str) -> AuthorizationOut:
+    async def _first_answer(self, call_id: str) -> AuthorizationOut | None:
+        """The recorded decision of a call the counters hold; None if it is still not recorded after
+        the time a request takes to record it."""
         row = await self.database.read(lambda c: repository.get(c, call_id))
-        if row is None:  # reserved by a request still writing it: its answer is the same allow
-            await asyncio.sleep(0.05)
+        if row is None:  # reserved by a request perhaps still writing it: wait for it
+            await asyncio.sleep(RECORD_WAIT_S)
             row = await self.database.read(lambda c: repository.get(c, call_id))
-        if row is None:
-            raise CountersUnavailable(f"call {call_id!r} is reserved but was not recorded")
-        return msgspec.json.decode(row.decision, type=AuthorizationOut)
+        return None if row is None else msgspec.json.decode(row.decision, type=AuthorizationOut)
 
     def _deny(self, call: Call, denied: Denied) -> AuthorizationOut:
         answer = _denial(call, denied)
