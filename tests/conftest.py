@@ -32,6 +32,8 @@ from outbound_profiles.models import metadata
 from tests import postgres
 from tests.live import LiveServer, live_server
 
+pytest_plugins = ["tests.redis_pass"]
+
 
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:

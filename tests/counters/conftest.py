@@ -4,43 +4,13 @@ in one line; OUTBOUND_PROFILES_TEST_REQUIRE_REDIS=1 (as CI sets) makes that an e
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
-from tests.counters.harness import Backend, PrivateRedis, find_redis, private_redis, redis_url
-
-REQUIRE_REDIS = os.environ.get("OUTBOUND_PROFILES_TEST_REQUIRE_REDIS") == "1"
-_MISSING = pytest.StashKey[str | None]()
-_LEFT_OUT = pytest.StashKey[int]()
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.stash[_MISSING] = find_redis(redis_url())
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    missing = config.stash.get(_MISSING, None)
-    if missing is None:
-        return
-    left_out = [item for item in items if item.get_closest_marker("redis") is not None]
-    if not left_out:
-        return
-    if REQUIRE_REDIS:
-        raise pytest.UsageError(f"OUTBOUND_PROFILES_TEST_REQUIRE_REDIS=1 but {missing}")
-    config.hook.pytest_deselected(items=left_out)
-    items[:] = [item for item in items if item.get_closest_marker("redis") is None]
-    config.stash[_LEFT_OUT] = len(left_out)
-
-
-def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    left_out = config.stash.get(_LEFT_OUT, 0)
-    if left_out:
-        reason = config.stash[_MISSING]
-        terminalreporter.write_line(f"Redis pass NOT RUN ({left_out} tests left out): {reason}", yellow=True)
+from tests.counters.harness import Backend, PrivateRedis, private_redis, redis_url
+from tests.redis_pass import REQUIRE_REDIS
 
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
