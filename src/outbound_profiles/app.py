@@ -8,6 +8,7 @@ from typing import Any
 from litestar import Litestar
 from litestar.datastructures import State
 
+from outbound_profiles.authorizations.fast import FastAuthorize
 from outbound_profiles.authorizations.router import router as authorizations_router
 from outbound_profiles.authorizations.router import simulate_call
 from outbound_profiles.authorizations.service import DataPlane
@@ -73,8 +74,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         logging_config=None,
     )
     # Around everything answered, errors included: request id, metrics, access log; inside it, the
-    # plain profile updates that do without the framework (profiles/fast_update.py).
-    app.asgi_handler = ObservabilityMiddleware(FastUpdate(HttpMethods(app.asgi_handler), database), metrics)
+    # plain authorizations and profile updates that do without the framework
+    # (authorizations/fast.py, profiles/fast_update.py).
+    app.asgi_handler = ObservabilityMiddleware(
+        FastAuthorize(FastUpdate(HttpMethods(app.asgi_handler), database), data_plane), metrics
+    )
     return app
 
 

@@ -1,12 +1,13 @@
-"""Plain ASGI pieces for the routes answered without the framework (see `profiles/fast_update.py`):
-the request's body read once and replayable, its headers looked up by name."""
+"""Plain ASGI pieces for the routes answered without the framework (`profiles/fast_update.py`,
+`authorizations/fast.py`): the request's body read once and replayable, its headers looked up by
+name, a JSON answer sent as Litestar sends one."""
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
 
-from litestar.types import Receive, ReceiveMessage
+from litestar.types import Receive, ReceiveMessage, Send
 
 
 class RawHeaders:
@@ -67,3 +68,20 @@ class BufferedBody:
         if self._messages:
             return self._messages.popleft()
         return await self._receive()
+
+
+async def answer_json(send: Send, status: int, headers: list[tuple[bytes, bytes]], content: bytes) -> None:
+    """A JSON answer with the headers Litestar sends, in its order: the response's own, then the
+    media type and length."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                *headers,
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(content)).encode("ascii")),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": content, "more_body": False})

@@ -28,7 +28,7 @@ from outbound_profiles.accounts.account import Account
 from outbound_profiles.config import MAX_BODY_BYTES
 from outbound_profiles.db.database import Database
 from outbound_profiles.errors import ApiError
-from outbound_profiles.http.asgi import BufferedBody, RawHeaders
+from outbound_profiles.http.asgi import BufferedBody, RawHeaders, answer_json
 from outbound_profiles.http.body import decode_object
 from outbound_profiles.http.credentials import run_authenticated
 from outbound_profiles.http.errors import UNEXPECTED, envelope, log_unexpected
@@ -74,30 +74,13 @@ class FastUpdate:
             except Exception as error:  # as Litestar's last-resort handler does
                 scope["path_template"] = PATH_TEMPLATE
                 log_unexpected(method, scope["path"], error)
-                await _answer(send, 500, [], _UNEXPECTED_BODY)
+                await answer_json(send, 500, [], _UNEXPECTED_BODY)
                 return
         if shown is None:
             await self.app(scope, body.replay, send)
             return
         scope["path_template"] = PATH_TEMPLATE
-        await _answer(send, 200, [(b"etag", shown[1].encode("ascii"))], _encoder.encode(shown[0]))
-
-
-async def _answer(send: Send, status: int, headers: list[tuple[bytes, bytes]], content: bytes) -> None:
-    """A JSON answer with the headers Litestar sends, in its order: the response's own, then the
-    media type and length."""
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                *headers,
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(content)).encode("ascii")),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": content, "more_body": False})
+        await answer_json(send, 200, [(b"etag", shown[1].encode("ascii"))], _encoder.encode(shown[0]))
 
 
 def _plain_headers(headers: RawHeaders) -> bool:
