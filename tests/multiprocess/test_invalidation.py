@@ -93,11 +93,13 @@ def test_a_disabled_user_is_refused_everywhere_within_a_second(pair: Pair) -> No
         within(WITHIN_S, f"{side.name} accepts", answers, side, 200)
 
 
+# PostgreSQL only: SQLite has no listening connection.
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True, scope="module"
+)
 def test_after_the_listening_connection_is_killed_every_answer_is_still_current(pair: Pair, database_url: str) -> None:
     """PostgreSQL: a process whose LISTEN connection drops has missed notifications: it must stop
     using its caches at once, and take them up again once it listens again."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("SQLite has no listening connection")
     a, b = pair.both
     profile = a.ok("POST", PROFILES, {"connection_ids": [], "name": "v0"})
     url = f"{PROFILES}/{profile['id']}"

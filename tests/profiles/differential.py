@@ -22,6 +22,7 @@ from litestar.types import Receive, Scope, Send
 from sqlalchemy import Engine, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
+from outbound_profiles.authorizations.fast import FastAuthorize
 from outbound_profiles.http.credentials import run_authenticated
 from outbound_profiles.models import metadata
 from outbound_profiles.observability.middleware import ObservabilityMiddleware
@@ -87,7 +88,9 @@ class Paths:
         self.attempts = self.fast = self.passed_on = 0
         middleware = client.app.asgi_handler
         assert isinstance(middleware, ObservabilityMiddleware)
-        layer = middleware.app
+        authorize = middleware.app  # the data plane's fast path, which passes updates on
+        assert isinstance(authorize, FastAuthorize)
+        layer = authorize.app
         assert isinstance(layer, FastUpdate)
         litestar = layer.app
 
