@@ -9,7 +9,7 @@ follow one convention, so the schema means the same on SQLite and PostgreSQL.
 from outbound_profiles.models.accounts import api_tokens, users
 from outbound_profiles.models.base import metadata
 from outbound_profiles.models.billing_groups import billing_groups
-from outbound_profiles.models.calls import calls
+from outbound_profiles.models.calls import calls, daily_spend
 from outbound_profiles.models.connections import connections
 from outbound_profiles.models.external import external_references
 from outbound_profiles.models.idempotency import idempotency_keys
@@ -21,6 +21,7 @@ __all__ = [
     "billing_groups",
     "calls",
     "connections",
+    "daily_spend",
     "external_references",
     "idempotency_keys",
     "metadata",

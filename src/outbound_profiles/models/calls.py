@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text, text
+from sqlalchemy import BigInteger, Column, Date, Index, Integer, PrimaryKeyConstraint, String, Table, Text, text
 
 from outbound_profiles.models.base import UtcDateTime, metadata
 
@@ -19,8 +19,12 @@ calls = Table(
     Column("to_number", String(32), nullable=False),
     Column("from_number", String(64), nullable=False),
     Column("destination_country", String(2), nullable=True),
-    # USD per minute as decimal text (null when no deck row matched).
+    # The deck row's tariff, as the call was authorized under it (all null when no row matched):
+    # USD per minute and per call as decimal text, increments in seconds.
     Column("rate", String(40), nullable=True),
+    Column("connect_fee", String(20), nullable=True),
+    Column("initial_increment", Integer, nullable=True),
+    Column("subsequent_increment", Integer, nullable=True),
     Column("started_at", UtcDateTime, nullable=False),
     Column("lease_expires_at", UtcDateTime, nullable=False),
     Column("last_keepalive_at", UtcDateTime, nullable=False),
@@ -30,6 +34,9 @@ calls = Table(
     Column("ended_at", UtcDateTime, nullable=True),
     Column("duration_seconds", Integer, nullable=True),
     Column("end_reason", String(32), nullable=True),
+    # Set when the call ends (null without a rate): what it is billed, cost in millionths of a USD.
+    Column("billed_seconds", Integer, nullable=True),
+    Column("cost_micros", BigInteger, nullable=True),
     # Active calls: rebuilt into the counters at start-up, and swept when their lease expires.
     Index(
         "ix_calls_active_lease",
@@ -45,4 +52,19 @@ calls = Table(
         postgresql_where=text("ended_at IS NULL"),
     ),
     Index("ix_calls_user_id_started_at", "user_id", "started_at"),
+    Index("ix_calls_profile_started_at", "outbound_profile_id", "started_at"),
+)
+
+# Each profile's settled spend per UTC day (the day its calls started): the sum of its ended calls'
+# costs, added to in the transaction that ends each call, so a decision reads one row, not a day of
+# records.
+daily_spend = Table(
+    "daily_spend",
+    metadata,
+    Column("outbound_profile_id", BigInteger, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("settled_micros", BigInteger, nullable=False),
+    Column("calls", Integer, nullable=False),  # ended calls
+    PrimaryKeyConstraint("outbound_profile_id", "day"),
 )
