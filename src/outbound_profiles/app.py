@@ -10,7 +10,7 @@ from litestar.datastructures import State
 
 from outbound_profiles.authorizations.fast import FastAuthorize
 from outbound_profiles.authorizations.router import router as authorizations_router
-from outbound_profiles.authorizations.router import simulate_call
+from outbound_profiles.authorizations.router import simulate_call, usage
 from outbound_profiles.authorizations.service import DataPlane
 from outbound_profiles.billing_groups.router import router as billing_groups_router
 from outbound_profiles.config import MAX_BODY_BYTES, Settings
@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         route_handlers=[
             profiles_router,
             simulate_call,
+            usage,
             authorizations_router,
             connections_router,
             billing_groups_router,

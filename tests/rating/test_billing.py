@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from outbound_profiles.rating.billing import billed_seconds, cost
+from outbound_profiles.rating.billing import affordable_seconds, billed_seconds, cost, cost_micros, usd
 
 
 def test_a_61_second_call_on_6_6_increments_at_a_cent_a_minute_costs_0_011() -> None:
@@ -61,3 +61,54 @@ def test_billed_time_covers_the_call_by_less_than_one_increment(duration: int, i
     assert billed >= duration
     assert billed == initial or (billed - initial) % subsequent == 0
     assert billed - duration < max(initial, subsequent)
+
+
+def test_a_record_keeps_the_cost_in_micro_dollars_rounded_half_up() -> None:
+    tariff = {"connect_fee": Decimal(0), "initial_increment": 6, "subsequent_increment": 6}
+    assert cost_micros(61, rate=Decimal("0.01"), **tariff) == 11_000
+    assert usd(11_000) == "0.011000"
+    # 0.0001 a minute for 6 s is 0.00001 exactly; 0.000005 a minute for 6 s is 0.0000005: rounded up.
+    assert cost_micros(6, rate=Decimal("0.0001"), **tariff) == 10
+    assert cost_micros(6, rate=Decimal("0.000005"), **tariff) == 1
+    assert usd(0) == "0.000000"
+    assert usd(1_234_567_891) == "1234.567891"
+
+
+def test_the_budget_buys_whole_increments_after_the_connect_fee() -> None:
+    def seconds(budget: str, rate: str, fee: str = "0", initial: int = 1, subsequent: int = 1) -> int | None:
+        return affordable_seconds(
+            Decimal(budget),
+            rate=Decimal(rate),
+            connect_fee=Decimal(fee),
+            initial_increment=initial,
+            subsequent_increment=subsequent,
+        )
+
+    assert seconds("1", "0.6") == 100
+    assert seconds("1", "0.6", "0.1", 60, 6) == 90
+    assert seconds("1", "0.6", "0.1", 60, 60) == 60
+    assert seconds("0.05", "0.6", "0", 6, 6) == 0  # not even the first 6 s: 0.06
+    assert seconds("0.05", "0.6", "0.06") == 0  # not the connect fee
+    assert seconds("0.05", "0", "0.01") is None  # time is free: no limit
+    assert seconds("0.05", "0", "0.06") == 0
+
+
+@given(
+    st.decimals(Decimal("0.000001"), Decimal(1000), places=6),
+    st.decimals(Decimal("0.000001"), Decimal(100), places=6),
+    st.decimals(Decimal(0), Decimal(1), places=6),
+    st.integers(1, 600),
+    st.integers(1, 600),
+)
+def test_the_longest_affordable_call_costs_at_most_the_budget_and_one_increment_more_does_not(
+    budget: Decimal, rate: Decimal, fee: Decimal, initial: int, subsequent: int
+) -> None:
+    tariff = {"rate": rate, "connect_fee": fee, "initial_increment": initial, "subsequent_increment": subsequent}
+    longest = affordable_seconds(budget, **tariff)  # type: ignore[arg-type]
+    assert longest is not None
+    if longest == 0:
+        assert cost(1, **tariff) > budget  # type: ignore[arg-type]
+        return
+    assert billed_seconds(longest, initial, subsequent) == longest
+    assert cost(longest, **tariff) <= budget  # type: ignore[arg-type]
+    assert cost(longest + 1, **tariff) > budget  # type: ignore[arg-type]

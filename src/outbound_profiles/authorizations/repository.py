@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from outbound_profiles.models import calls, connections, outbound_profiles, users
+from outbound_profiles.models import calls, connections, daily_spend, outbound_profiles, users
 from outbound_profiles.models.base import Record
 
 _TARGET = (
@@ -63,17 +63,47 @@ _END = (
         ended_at=bindparam("ended_at"),
         duration_seconds=bindparam("duration_seconds"),
         end_reason=bindparam("end_reason"),
+        billed_seconds=bindparam("billed_seconds"),
+        cost_micros=bindparam("cost_micros"),
     )
     .returning(calls)
 )
 
 
-def end(connection: Connection, call_id: str, at: datetime, duration_seconds: int, reason: str) -> Record | None:
-    """End an active call; None when there is no active call with this id."""
-    return connection.execute(
-        _END,
-        {"key_call_id": call_id, "ended_at": at, "duration_seconds": duration_seconds, "end_reason": reason},
-    ).first()
+def end(connection: Connection, call_id: str, values: dict[str, Any]) -> Record | None:
+    """End an active call with `values` (ended_at, duration_seconds, end_reason, billed_seconds,
+    cost_micros); None when there is no active call with this id."""
+    return connection.execute(_END, {"key_call_id": call_id, **values}).first()
+
+
+def _settle_statement(insert: Any) -> Any:
+    return (
+        insert(daily_spend)
+        .values(
+            outbound_profile_id=bindparam("profile_id"),
+            day=bindparam("day"),
+            user_id=bindparam("user_id"),
+            settled_micros=bindparam("micros"),
+            calls=1,
+        )
+        .on_conflict_do_update(
+            index_elements=["outbound_profile_id", "day"],
+            set_={
+                "settled_micros": daily_spend.c.settled_micros + bindparam("micros"),
+                "calls": daily_spend.c.calls + 1,
+            },
+        )
+    )
+
+
+_SETTLE = {"sqlite": _settle_statement(sqlite.insert), "postgresql": _settle_statement(postgresql.insert)}
+
+
+def settle(connection: Connection, *, user_id: int, profile_id: int, day: date, micros: int) -> None:
+    """Add an ended call's cost to its profile's spend on the UTC day it started."""
+    connection.execute(
+        _SETTLE[connection.dialect.name], {"profile_id": profile_id, "day": day, "user_id": user_id, "micros": micros}
+    )
 
 
 _KEEPALIVE = (
@@ -90,24 +120,44 @@ def keepalive(connection: Connection, call_id: str, at: datetime, lease_expires_
     ).first()
 
 
-def expire(connection: Connection, now: datetime, limit: int) -> Sequence[Record]:
-    """End the active calls whose lease has run out (at most `limit`), billed to their last keepalive."""
-    due = (
-        select(calls.c.call_id)
+def expired(connection: Connection, now: datetime, limit: int) -> Sequence[Record]:
+    """Active calls whose lease has run out (at most `limit`), the longest expired first."""
+    return connection.execute(
+        select(calls)
         .where(calls.c.ended_at.is_(None), calls.c.lease_expires_at <= now)
         .order_by(calls.c.lease_expires_at)
         .limit(limit)
-    )
-    expired = []
-    for row in connection.execute(due).all():
-        current = get(connection, row.call_id)
-        if current is None or current.ended_at is not None:
-            continue
-        duration = max(0, int((current.last_keepalive_at - current.started_at).total_seconds()))
-        ended = end(connection, row.call_id, now, duration, "lease_expired")
-        if ended is not None:
-            expired.append(ended)
-    return expired
+    ).all()
+
+
+_SETTLED = select(daily_spend.c.settled_micros).where(
+    daily_spend.c.outbound_profile_id == bindparam("profile_id"), daily_spend.c.day == bindparam("day")
+)
+_RUNNING = select(
+    calls.c.started_at, calls.c.rate, calls.c.connect_fee, calls.c.initial_increment, calls.c.subsequent_increment
+).where(
+    calls.c.ended_at.is_(None),
+    calls.c.user_id == bindparam("user_id"),
+    calls.c.outbound_profile_id == bindparam("profile_id"),
+    calls.c.started_at >= bindparam("since"),
+)
+
+
+def spend(connection: Connection, user_id: int, profile_id: int, day: date) -> tuple[int, Sequence[Record]]:
+    """A profile's spend on a UTC day as stored: what its ended calls cost (micro-USD), and its
+    calls of that day still running, with their tariffs (for what they have cost so far)."""
+    since = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    settled = connection.execute(_SETTLED, {"profile_id": profile_id, "day": day}).scalar_one_or_none()
+    running = connection.execute(_RUNNING, {"user_id": user_id, "profile_id": profile_id, "since": since}).all()
+    return settled or 0, running
+
+
+def counts(connection: Connection, user_id: int, profile_id: int, since: datetime) -> tuple[int, int]:
+    """A profile's active calls, and its calls allowed since `since`."""
+    mine = (calls.c.user_id == user_id) & (calls.c.outbound_profile_id == profile_id)
+    active_calls = connection.execute(select(func.count()).where(mine, calls.c.ended_at.is_(None))).scalar_one()
+    started = connection.execute(select(func.count()).where(mine, calls.c.started_at >= since)).scalar_one()
+    return int(active_calls), int(started)
 
 
 def active(connection: Connection, user_id: int | None = None) -> Sequence[Record]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote
 
-from litestar import Request, Router, post
+from litestar import Request, Router, get, post
 from litestar.params import FromPath
 
+from outbound_profiles.authorizations import service
 from outbound_profiles.authorizations.schemas import (
     AuthorizationIn,
     AuthorizationOut,
@@ -15,12 +16,13 @@ from outbound_profiles.authorizations.schemas import (
     EndIn,
     SimulateIn,
     SimulationOut,
+    UsageOut,
 )
 from outbound_profiles.authorizations.service import DataPlane
 from outbound_profiles.errors import NotFound, ServiceUnavailable
 from outbound_profiles.http.body import convert_fields, decode_object
 from outbound_profiles.http.credentials import as_switch, as_user
-from outbound_profiles.http.routes import checked_query
+from outbound_profiles.http.routes import checked_query, run_as_user
 from outbound_profiles.policy.decide import Call
 
 # Documented with a 503, and without an Idempotency-Key: the call's own id makes them idempotent.
@@ -138,3 +140,12 @@ async def simulate_call(request: Request[Any, Any, Any], profile_id: FromPath[st
 
     found, fields = await as_user(request, target)
     return await data_plane.simulated(found, fields["to"], fields.get("from", ""))
+
+
+@get(
+    "/termination/endpoints/{profile_id:str}/usage",
+    operation_id="retrieveOutboundProfileUsage",
+    summary="The profile's usage today (UTC): spend, active calls, calls allowed",
+)
+async def usage(request: Request[Any, Any, Any], profile_id: FromPath[str]) -> UsageOut:
+    return await run_as_user(request, lambda c, account: service.usage(c, account, profile_id))

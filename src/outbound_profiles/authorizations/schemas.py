@@ -69,6 +69,9 @@ class CallOut(msgspec.Struct):
     lease_expires_at: str | None = None
     ended_at: str | None = None
     duration_seconds: int | None = None
+    billed_seconds: int | None = None
+    connect_fee: str | None = None  # USD
+    cost: str | None = None  # USD, six decimals; null for a call without a rate
     end_reason: str | None = None
 
 
@@ -76,7 +79,7 @@ class Figures(msgspec.Struct):
     """What a simulated decision used."""
 
     destination_country: str | None
-    deck_row: dict[str, str] | None  # prefix, country, rate of the row that matched
+    deck_row: dict[str, str] | None  # the row that matched: prefix, country, rate, connect fee, increments
     rate: str | None
     max_destination_rate: str | None
     ports: int | None
@@ -88,6 +91,19 @@ class Figures(msgspec.Struct):
     calls_per_cld: int | None
     cld_calls_in_window: int | None
     calling_window_ends_at: str | None
+    daily_spend_limit: str | None  # USD, when the limit is enabled
+    spend_today: str | None  # USD: ended calls' costs and running calls' so far (UTC day)
+    budget_left: str | None
+    max_duration_seconds: int | None  # what the budget left buys at the call's rate
+
+
+class UsageOut(msgspec.Struct):
+    """A profile's usage today (UTC)."""
+
+    date: str
+    spend: str  # USD
+    active_calls: int
+    calls_today: int
 
 
 class SimulationOut(msgspec.Struct):

@@ -18,6 +18,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any, Final, Protocol, TypeVar
 
 import msgspec
@@ -31,6 +32,7 @@ from outbound_profiles.authorizations.schemas import (
     Figures,
     Recording,
     SimulationOut,
+    UsageOut,
 )
 from outbound_profiles.counters import Admission, Counters, CountersLost, CountersUnavailable, Held
 from outbound_profiles.db.cache import Cache
@@ -49,9 +51,11 @@ from outbound_profiles.policy.decide import (
     Target,
     admission_refusal,
     decide,
+    spend_refusal,
 )
 from outbound_profiles.profiles import views
 from outbound_profiles.profiles.model import from_mapping
+from outbound_profiles.rating.billing import billed_seconds, cost_micros, usd
 
 logger = logging.getLogger("outbound_profiles.data_plane")
 T = TypeVar("T")
@@ -141,6 +145,12 @@ class DataPlane:
         outcome = decide(call, target, self._deck(target), now)
         if isinstance(outcome, Denied):
             return self._deny(call, outcome)
+        max_duration = None
+        if outcome.profile.daily_spend_limit is not None:
+            spent = await self._spent(outcome.target.account_id, outcome.profile.id, now)
+            reason, max_duration = spend_refusal(outcome, _dollars(spent))
+            if reason is not None:
+                return self._deny(call, Denied(reason, target, outcome.destination, outcome.row))
         admission = _admission(call, outcome, now)
         try:
             admitted = await self._counted(admission.account_id, lambda: self.counters.admit(admission))
@@ -159,7 +169,7 @@ class DataPlane:
             admitted = None
         if admitted is not None:
             return self._deny(call, Denied(admitted, target, outcome.destination, outcome.row))
-        answer = _allow(call, outcome, now, self.lease_s)
+        answer = _allow(call, outcome, now, self.lease_s, max_duration)
         values = _call_row(call, outcome, answer, now)
         try:
             existing = await self.database.write(lambda c: repository.insert(c, values))
@@ -171,6 +181,11 @@ class DataPlane:
                 await self._release(outcome.target.account_id, outcome.profile.id, call.call_id)
             return msgspec.json.decode(existing.decision, type=AuthorizationOut)
         return answer
+
+    async def _spent(self, account_id: int, profile_id: int, now: float) -> int:
+        """A profile's spend today (UTC) in micro-USD: its ended calls' costs, and what its running
+        calls have cost so far."""
+        return await self.database.read(lambda c: spent_today(c, account_id, profile_id, now))
 
     async def _counted(self, account_id: int, ask: Callable[[], Awaitable[T]]) -> T:
         """Ask the counters; should they have lost the account's state, rebuild it and ask again."""
@@ -234,7 +249,10 @@ class DataPlane:
             duration = duration_seconds
             if duration is None:
                 duration = max(0, int((now - row.started_at).total_seconds()))
-            return repository.end(connection, call_id, now, duration, "completed"), True
+            ended = _finish(connection, row, now, duration, "completed")
+            if ended is None:  # ended meanwhile, by another request or the sweeper
+                return repository.get(connection, call_id), False
+            return ended, True
 
         row, ended_now = await self.database.write(work)
         if ended_now:
@@ -264,7 +282,7 @@ class DataPlane:
         pending, self._pending_releases = self._pending_releases, []
         for account_id, profile_id, call_id in pending:
             await self._release(account_id, profile_id, call_id)
-        expired = await self.database.write(lambda c: repository.expire(c, datetime.now(UTC), 1000))
+        expired = await self.database.write(_expire)
         for row in expired:
             logger.info("call %s ended: its lease ran out", row.call_id)
             await self._release(row.user_id, row.outbound_profile_id, row.call_id)
@@ -306,7 +324,15 @@ class DataPlane:
             )
         except CountersUnavailable as error:
             raise ServiceUnavailable("The call counters cannot be reached; try again.") from error
-        reason: Reason | None = outcome.reason if isinstance(outcome, Denied) else admission_refusal(outcome, counts)
+        limit = profile.daily_spend_limit
+        spent = None if limit is None else await self._spent(target.account_id, profile.id, now)
+        max_duration = None
+        reason: Reason | None
+        if isinstance(outcome, Denied):
+            reason = outcome.reason
+        else:
+            reason, max_duration = spend_refusal(outcome, _dollars(spent or 0))
+            reason = reason or admission_refusal(outcome, counts)
         refusal = None if reason is None else REASONS[reason]
         return SimulationOut(
             decision="allow" if reason is None else "deny",
@@ -319,7 +345,14 @@ class DataPlane:
                 destination_country=None if destination is None else destination.country,
                 deck_row=None
                 if row is None
-                else {"prefix": row.prefix, "country": row.country or "", "rate": str(row.rate)},
+                else {
+                    "prefix": row.prefix,
+                    "country": row.country or "",
+                    "rate": str(row.rate),
+                    "connect_fee": str(row.connect_fee),
+                    "initial_increment": str(row.initial_increment),
+                    "subsequent_increment": str(row.subsequent_increment),
+                },
                 rate=None if row is None else str(row.rate),
                 max_destination_rate=None if profile.max_rate is None else str(profile.max_rate),
                 ports=profile.ports,
@@ -331,8 +364,92 @@ class DataPlane:
                 calls_per_cld=None if profile.window is None else profile.window.calls_per_cld,
                 cld_calls_in_window=counts.cld_used,
                 calling_window_ends_at=_window_end(outcome),
+                daily_spend_limit=None if limit is None else str(limit),
+                spend_today=None if spent is None else usd(spent),
+                budget_left=None if limit is None or spent is None else str(max(Decimal(0), limit - _dollars(spent))),
+                max_duration_seconds=max_duration if reason is None else None,
             ),
         )
+
+
+def _expire(connection: Connection) -> list[Any]:
+    """End the calls whose lease ran out (a thousand at most), billed to their last keepalive."""
+    now = datetime.now(UTC)
+    ended = []
+    for row in repository.expired(connection, now, 1000):
+        duration = max(0, int((row.last_keepalive_at - row.started_at).total_seconds()))
+        done = _finish(connection, row, now, duration, "lease_expired")
+        if done is not None:
+            ended.append(done)
+    return ended
+
+
+def _finish(connection: Connection, row: Any, at: datetime, duration: int, reason: str) -> Any:
+    """End an active call as its record: billed by the tariff it was allowed under, its cost added
+    to its profile's spend for the day it started. None if it was ended meanwhile."""
+    billed, micros = _billing(row, duration)
+    values = {
+        "ended_at": at,
+        "duration_seconds": duration,
+        "end_reason": reason,
+        "billed_seconds": billed,
+        "cost_micros": micros,
+    }
+    ended = repository.end(connection, row.call_id, values)
+    if ended is not None:
+        repository.settle(
+            connection,
+            user_id=row.user_id,
+            profile_id=row.outbound_profile_id,
+            day=row.started_at.astimezone(UTC).date(),
+            micros=micros or 0,
+        )
+    return ended
+
+
+def _billing(row: Any, duration: int) -> tuple[int | None, int | None]:
+    """Billed seconds and cost (micro-USD) of a call row lasting `duration`; None without a rate."""
+    if row.rate is None:
+        return None, None
+    initial, subsequent = row.initial_increment or 60, row.subsequent_increment or 60
+    micros = cost_micros(
+        duration,
+        rate=Decimal(row.rate),
+        connect_fee=Decimal(row.connect_fee or "0"),
+        initial_increment=initial,
+        subsequent_increment=subsequent,
+    )
+    return billed_seconds(duration, initial, subsequent), micros
+
+
+def spent_today(connection: Connection, account_id: int, profile_id: int, now: float) -> int:
+    """A profile's spend on the UTC day of `now`, in micro-USD: what its calls of that day that ended
+    cost, and what those still running have cost so far."""
+    day = datetime.fromtimestamp(now, UTC).date()
+    settled, running = repository.spend(connection, account_id, profile_id, day)
+    total: int = settled
+    for row in running:
+        total += _billing(row, max(0, int(now - row.started_at.timestamp())))[1] or 0
+    return total
+
+
+def usage(connection: Connection, account: Account, profile_id: str) -> UsageOut:
+    """A tenant's profile's usage today (UTC): spend, active calls, calls allowed (a 404 for another's)."""
+    profile = views.load(connection, account, profile_id).profile
+    now = time.time()
+    today = datetime.fromtimestamp(now, UTC)
+    midnight = today.replace(hour=0, minute=0, second=0, microsecond=0)
+    active_calls, calls_today = repository.counts(connection, account.id, profile.id, midnight)
+    return UsageOut(
+        date=today.date().isoformat(),
+        spend=usd(spent_today(connection, account.id, profile.id, now)),
+        active_calls=active_calls,
+        calls_today=calls_today,
+    )
+
+
+def _dollars(micros: int) -> Decimal:
+    return Decimal(micros) / 1_000_000
 
 
 def _window_end(outcome: Denied | Plan) -> str | None:
@@ -381,9 +498,8 @@ def _lease_s(default_s: float, row: Any) -> float:
     return min(default_s, float(row.max_duration_seconds + GRACE_S))
 
 
-def _allow(call: Call, plan: Plan, now: float, lease_s: float) -> AuthorizationOut:
+def _allow(call: Call, plan: Plan, now: float, lease_s: float, max_duration: int | None) -> AuthorizationOut:
     profile = plan.profile
-    max_duration = None  # no limit applies yet: the daily budget sets one
     lease = lease_s if max_duration is None else min(lease_s, max_duration + GRACE_S)
     return AuthorizationOut(
         call_id=call.call_id,
@@ -437,6 +553,9 @@ def _call_row(call: Call, plan: Plan, answer: AuthorizationOut, now: float) -> d
         "from_number": call.from_,
         "destination_country": plan.destination.country,
         "rate": answer.rate,
+        "connect_fee": None if plan.row is None else str(plan.row.connect_fee),
+        "initial_increment": None if plan.row is None else plan.row.initial_increment,
+        "subsequent_increment": None if plan.row is None else plan.row.subsequent_increment,
         "started_at": started,
         "lease_expires_at": datetime.fromisoformat(answer.lease_expires_at or ""),
         "last_keepalive_at": started,
@@ -459,5 +578,8 @@ def _call_out(row: Any) -> CallOut:
         lease_expires_at=None if row.ended_at is not None else iso(row.lease_expires_at),
         ended_at=None if row.ended_at is None else iso(row.ended_at),
         duration_seconds=row.duration_seconds,
+        billed_seconds=row.billed_seconds,
+        connect_fee=row.connect_fee,
+        cost=None if row.cost_micros is None else usd(row.cost_micros),
         end_reason=row.end_reason,
     )

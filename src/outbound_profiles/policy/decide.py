@@ -9,6 +9,7 @@ from typing import Final, Literal, Protocol
 from outbound_profiles.policy.destinations import Destination, covered, destination
 from outbound_profiles.policy.window import Window, seconds_of_day
 from outbound_profiles.profiles.model import Profile
+from outbound_profiles.rating.billing import affordable_seconds
 
 Reason = Literal[
     "unknown_connection",
@@ -69,6 +70,12 @@ class RateRow(Protocol):
     def country(self) -> str | None: ...
     @property
     def rate(self) -> Decimal: ...
+    @property
+    def connect_fee(self) -> Decimal: ...
+    @property
+    def initial_increment(self) -> int: ...
+    @property
+    def subsequent_increment(self) -> int: ...
 
 
 class Rates(Protocol):
@@ -200,6 +207,30 @@ def decide(call: Call, target: Target | None, deck: Rates | None, now_s: float) 
         cld_limit=None if profile.window is None else profile.window.calls_per_cld,
         window_end_s=window_end,
     )
+
+
+def spend_refusal(plan: Plan, spent: Decimal) -> tuple[Reason | None, int | None]:
+    """The daily spend check, given the profile's spend today (settled and accrued): a refusal, or
+    the call's maximum duration, what the rest of the budget buys at its rate (None: no limit, or
+    no rate to price the call with). A budget too small for the first billing increment refuses."""
+    limit = plan.profile.daily_spend_limit
+    if limit is None:
+        return None, None
+    if spent >= limit:
+        return "daily_spend_limit_reached", None
+    row = plan.row
+    if row is None:
+        return None, None
+    seconds = affordable_seconds(
+        limit - spent,
+        rate=row.rate,
+        connect_fee=row.connect_fee,
+        initial_increment=row.initial_increment,
+        subsequent_increment=row.subsequent_increment,
+    )
+    if seconds == 0:
+        return "daily_spend_limit_reached", None
+    return None, seconds
 
 
 def _record(profile: ProfileSnapshot, caller: str) -> bool:

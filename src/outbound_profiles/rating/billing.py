@@ -6,7 +6,7 @@ drift. No rounding is applied here; the caller rounds where money changes hands.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 _SIXTY = Decimal(60)
 
@@ -32,3 +32,42 @@ def cost(
     """USD for a call of `duration` seconds at `rate` USD a minute: connect fee plus billed time."""
     seconds = billed_seconds(duration, initial_increment, subsequent_increment)
     return connect_fee + rate * seconds / _SIXTY
+
+
+_MICRO = Decimal("0.000001")
+
+
+def cost_micros(
+    duration: int, *, rate: Decimal, connect_fee: Decimal, initial_increment: int, subsequent_increment: int
+) -> int:
+    """`cost` in millionths of a USD, rounded half up: what a call record keeps, and what a day's
+    spend adds up exactly (deck money has at most six decimals, so only the per-minute share rounds)."""
+    exact = cost(
+        duration,
+        rate=rate,
+        connect_fee=connect_fee,
+        initial_increment=initial_increment,
+        subsequent_increment=subsequent_increment,
+    )
+    return int(exact.quantize(_MICRO, rounding=ROUND_HALF_UP) / _MICRO)
+
+
+def usd(micros: int) -> str:
+    """Millionths of a USD as decimal text with six places: 11000 -> "0.011000"."""
+    return str((Decimal(micros) * _MICRO).quantize(_MICRO))
+
+
+def affordable_seconds(
+    budget: Decimal, *, rate: Decimal, connect_fee: Decimal, initial_increment: int, subsequent_increment: int
+) -> int | None:
+    """The longest call `budget` USD pays for: a duration the increments bill exactly, so the call
+    costs at most `budget`. 0 when the budget does not pay for the first increment; None when time
+    costs nothing (a zero rate) and the connect fee is paid: no limit applies."""
+    if budget < connect_fee:
+        return 0
+    if rate == 0:
+        return None
+    seconds = int((budget - connect_fee) * _SIXTY // rate)  # billed seconds the budget buys
+    if seconds < initial_increment:
+        return 0
+    return initial_increment + (seconds - initial_increment) // subsequent_increment * subsequent_increment
