@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -64,7 +65,7 @@ def test_billed_time_covers_the_call_by_less_than_one_increment(duration: int, i
 
 
 def test_a_record_keeps_the_cost_in_micro_dollars_rounded_half_up() -> None:
-    tariff = {"connect_fee": Decimal(0), "initial_increment": 6, "subsequent_increment": 6}
+    tariff: dict[str, Any] = {"connect_fee": Decimal(0), "initial_increment": 6, "subsequent_increment": 6}
     assert cost_micros(61, rate=Decimal("0.01"), **tariff) == 11_000
     assert usd(11_000) == "0.011000"
     # 0.0001 a minute for 6 s is 0.00001 exactly; 0.000005 a minute for 6 s is 0.0000005: rounded up.
@@ -103,12 +104,17 @@ def test_the_budget_buys_whole_increments_after_the_connect_fee() -> None:
 def test_the_longest_affordable_call_costs_at_most_the_budget_and_one_increment_more_does_not(
     budget: Decimal, rate: Decimal, fee: Decimal, initial: int, subsequent: int
 ) -> None:
-    tariff = {"rate": rate, "connect_fee": fee, "initial_increment": initial, "subsequent_increment": subsequent}
-    longest = affordable_seconds(budget, **tariff)  # type: ignore[arg-type]
+    tariff: dict[str, Any] = {
+        "rate": rate,
+        "connect_fee": fee,
+        "initial_increment": initial,
+        "subsequent_increment": subsequent,
+    }
+    longest = affordable_seconds(budget, **tariff)
     assert longest is not None
     if longest == 0:
-        assert cost(1, **tariff) > budget  # type: ignore[arg-type]
+        assert cost(1, **tariff) > budget
         return
     assert billed_seconds(longest, initial, subsequent) == longest
-    assert cost(longest, **tariff) <= budget  # type: ignore[arg-type]
-    assert cost(longest + 1, **tariff) > budget  # type: ignore[arg-type]
+    assert cost(longest, **tariff) <= budget
+    assert cost(longest + 1, **tariff) > budget
