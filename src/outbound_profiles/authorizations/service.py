@@ -198,7 +198,7 @@ class DataPlane:
 
     async def _restore(self, account_id: int) -> None:
         rows = await self.database.read(lambda c: repository.active(c, account_id))
-        logger.warning("counters of account %s lost: restored from %d active calls", account_id, len(rows))
+        logger.info("counters of account %s rebuilt from its %d active calls", account_id, len(rows))
         await self.counters.restore(account_id, [_held(row) for row in rows], _ms(time.time()))
 
     async def _first_answer(self, call_id: str) -> AuthorizationOut | None:
