@@ -2,7 +2,9 @@
 
 Target: app/raw >= 0.30 of the median requests/s on the allow path, and the app's p99 < 10 ms,
 at 32 connections; SQLite, one worker, in-process counters, a default deck of 10^5 prefixes.
-The deny path (a number outside the whitelist) is measured the same way and reported beside it.
+The deny path (a number outside the whitelist) is measured the same way and reported beside it,
+and so is the pair path: authorizes and ends alternating, each end writing its call's record
+(target >= 0.25 of the raw app answering the same requests).
 See bench/README.md.
 
     .venv/bin/python bench/authorize_ratio.py [--rounds 3] [--duration 10] [--deck-rows 100000]
@@ -51,6 +53,8 @@ from bench.wrk import WrkRun, lua_string, run_wrk_output
 
 RESULTS = RESULTS_DIR / "authorize_ratio.json"
 TARGET_RATIO = 0.30
+TARGET_PAIR_RATIO = 0.25  # authorize and end alternating, the end writing the call's record
+PATHS = ("allow", "deny", "pair")
 TARGET_P99_MS = 10.0
 PATH = "/termination/authorizations"
 CALLER = "+13125550100"
@@ -60,6 +64,8 @@ CALLER = "+13125550100"
 _LUA = """\
 local numbers = {{ {numbers} }}
 local label = {label}
+local pairs_mode = {pairs_mode}
+local lag = 256  -- an end names the call authorized this many requests before: long since answered
 {connection}
 local headers = {{ ["Authorization"] = {authorization}, ["Content-Type"] = "application/json" }}
 local threads = {{}}
@@ -80,13 +86,17 @@ end
 
 function request()
   n = n + 1
+  if pairs_mode and n % 2 == 0 and n > lag then
+    local path = string.format("{path}/%s-%d-%d/end", label, tid, n - lag - 1)
+    return wrk.format("POST", path, headers, '{{"duration_seconds":30}}')
+  end
   local body = string.format('{{"call_id":"%s-%d-%d","connection_id":"%s","to":"%s","from":"{caller}"}}',
     label, tid, n, connection(), numbers[math.random(#numbers)])
   return wrk.format("POST", "{path}", headers, body)
 end
 
 function response(status, headers, body)
-  if string.find(body, '"decision":"allow"', 1, true) then
+  if string.find(body, '"decision":"allow"', 1, true) or string.find(body, '"end_reason":"completed"', 1, true) then
     allowed = allowed + 1
   elseif other == "" then
     other = body
@@ -108,14 +118,24 @@ end
 """
 
 
-def lua(numbers: list[str], label: str, connection_id: str, token: str, connection_lua: str | None = None) -> str:
+def lua(
+    numbers: list[str],
+    label: str,
+    connection_id: str,
+    token: str,
+    connection_lua: str | None = None,
+    *,
+    pairs: bool = False,
+) -> str:
     """The script of one run: `connection_lua` defines `connection()`, the connection id (text) of
-    each request (default: always `connection_id`)."""
+    each request (default: always `connection_id`); with `pairs`, every other request ends a call
+    authorized before (its answers count as allowed when they are records of a completed call)."""
     if connection_lua is None:
         connection_lua = f"function connection() return {lua_string(connection_id)} end"
     return _LUA.format(
         numbers=", ".join(f'"{n}"' for n in numbers),
         label=lua_string(label),
+        pairs_mode="true" if pairs else "false",
         connection=connection_lua,
         authorization=lua_string(f"Bearer {token}"),
         caller=CALLER,
@@ -272,17 +292,18 @@ def measure(args: argparse.Namespace, wrk: str) -> int:
         def load_run(path_: str, side: str, round_: int, duration: float) -> WrkRun:
             label = f"{path_}{side}{round_}"
             script = tmp / f"{label}.lua"
-            script.write_text(lua(numbers if path_ == "allow" else [DENIED_NUMBER], label, connection_id, switch_token))
+            chosen = [DENIED_NUMBER] if path_ == "deny" else numbers
+            script.write_text(lua(chosen, label, connection_id, switch_token, pairs=path_ == "pair"))
             run, out = run_wrk_allowed(wrk, script, ports[side], side=side, round_=round_, args=args, duration=duration)
             allowed[(path_, side, round_)] = out
             return run
 
         warmups = []
         if args.warmup > 0:
-            warmups = [load_run(p, s, 0, args.warmup) for p in ("allow", "deny") for s in ("raw", "app")]
-        runs: dict[str, list[WrkRun]] = {"allow": [], "deny": []}
+            warmups = [load_run(p, s, 0, args.warmup) for p in PATHS for s in ("raw", "app")]
+        runs: dict[str, list[WrkRun]] = {p: [] for p in PATHS}
         for round_ in range(1, args.rounds + 1):
-            for path_ in ("allow", "deny"):
+            for path_ in PATHS:
                 for side in ("raw", "app"):
                     run = load_run(path_, side, round_, args.duration)
                     runs[path_].append(run)
@@ -372,9 +393,12 @@ def report(
     allow = summary["allow"]
     ratio_ok = allow["ratio"] >= TARGET_RATIO
     p99_ok = allow["app_p99_ms"] < TARGET_P99_MS
-    passed = ratio_ok and p99_ok and allow["errors"] == 0 and summary["deny"]["errors"] == 0
+    passed = ratio_ok and p99_ok and all(summary[p]["errors"] == 0 for p in PATHS)
     print(f"allow ratio {allow['ratio']:.3f}  target >= {TARGET_RATIO:.2f}  {'PASS' if ratio_ok else 'FAIL'}")
     print(f"allow p99   {allow['app_p99_ms']:.2f} ms  target < {TARGET_P99_MS:g} ms  {'PASS' if p99_ok else 'FAIL'}")
+    pair = summary["pair"]
+    pair_ok = pair["ratio"] >= TARGET_PAIR_RATIO
+    print(f"pair ratio  {pair['ratio']:.3f}  target >= {TARGET_PAIR_RATIO:.2f}  {'PASS' if pair_ok else 'FAIL'}")
     print(
         f"active calls left by the allow runs: {extra['active_calls_at_end']:,}; "
         f"server RSS at the end {extra['rss_end_mb']:.1f} MiB"

@@ -5,7 +5,8 @@
 of profiles keyed by id, encodes the merged dict with msgspec and answers 200 application/json.
 `GET /termination/endpoints/{id}` encodes the stored dict with msgspec and answers 200 (404 for an
 id it does not hold). `POST /termination/authorizations` decodes the call and answers an allow of
-the service's shape (`authorize_ratio.py`'s floor). Anything else is a 404 (or 405 for another
+the service's shape (`authorize_ratio.py`'s floor), and `POST .../{call_id}/end` answers a call record
+of the service's shape. Anything else is a 404 (or 405 for another
 method on that path). No auth,
 no validation, no database: the cost of the HTTP server plus the JSON work, which is the floor
 under any framework.
@@ -89,6 +90,36 @@ async def _authorize(receive: Receive, send: Send) -> None:
     await _answer(send, 200, _encoder.encode(answer))
 
 
+async def _end(path: str, receive: Receive, send: Send) -> None:
+    """The floor of an end: decode the body, answer a call record of the service's shape."""
+    try:
+        body = _decoder.decode(await _read_body(receive) or b"{}")
+    except msgspec.DecodeError:
+        body = None
+    if not isinstance(body, dict):
+        await _answer(send, 400, b'{"errors":[{"code":"10023","title":"Invalid JSON"}]}')
+        return
+    record = {
+        "call_id": path[len(AUTHORIZE) + 1 : -len("/end")],
+        "outbound_profile_id": "1",
+        "connection_id": "1",
+        "billing_group_id": None,
+        "to": "+12025550123",
+        "from": "+13125550100",
+        "destination_country": "US",
+        "rate": "0.01",
+        "started_at": "2026-01-01T00:00:00Z",
+        "lease_expires_at": None,
+        "ended_at": "2026-01-01T00:01:00Z",
+        "duration_seconds": body.get("duration_seconds"),
+        "billed_seconds": 60,
+        "connect_fee": "0",
+        "cost": "0.010000",
+        "end_reason": "completed",
+    }
+    await _answer(send, 200, _encoder.encode(record))
+
+
 async def _lifespan(receive: Receive, send: Send) -> None:
     while True:
         message = await receive()
@@ -108,6 +139,9 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     path: str = scope["path"]
     if path == AUTHORIZE and scope["method"] == "POST":
         await _authorize(receive, send)
+        return
+    if path.startswith(AUTHORIZE + "/") and path.endswith("/end") and scope["method"] == "POST":
+        await _end(path, receive, send)
         return
     profile_id = path[len(PREFIX) :] if path.startswith(PREFIX) else ""
     if not profile_id or "/" in profile_id:
