@@ -8,6 +8,7 @@ commits together and rolls back together, and that a failed commit leaves the pr
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +23,9 @@ from sqlalchemy.exc import IntegrityError
 
 from outbound_profiles.accounts import service as accounts
 from outbound_profiles.config import Settings
+from outbound_profiles.db import database as database_module
 from outbound_profiles.db import engine as engine_module
+from outbound_profiles.db import group_commit
 from outbound_profiles.db.database import ATTEMPTS, Database, on_rollback
 from outbound_profiles.db.engine import build_engine
 from outbound_profiles.db.migrate import upgrade
@@ -343,3 +346,30 @@ def test_after_a_reconnect_another_process_s_writes_are_not_hidden_by_the_cache(
     finally:
         here.dispose()
         other.dispose()
+
+
+def test_the_checkpoint_thread_outlives_a_failed_checkpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A checkpoint that fails (a full disk, say) is logged and tried again at the next interval."""
+    attempts: list[str] = []
+
+    class FailsOnce:
+        def __init__(self, real: Any) -> None:
+            self.real = real
+
+        def execute(self, sql: str) -> Any:
+            attempts.append(sql)
+            if len(attempts) == 1:
+                raise sqlite3.OperationalError("database or disk is full")
+            return self.real.execute(sql)
+
+    real_driver_of = group_commit.driver_of
+    monkeypatch.setattr(database_module, "driver_of", lambda connection: FailsOnce(real_driver_of(connection)))
+    database = Database(build_engine(Settings(database_url=f"sqlite:///{tmp_path / 'checkpoints.db'}")))
+    try:
+        database.start_checkpoints(interval=0.02)
+        deadline = time.monotonic() + 5
+        while len(attempts) < 3:
+            assert time.monotonic() < deadline, f"the checkpoints stopped after {len(attempts)}"
+            time.sleep(0.01)
+    finally:
+        database.dispose()

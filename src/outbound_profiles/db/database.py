@@ -21,6 +21,7 @@ notifications, `db/changes.py`), and `on_change` lets other components hear of t
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import sqlite3
 import threading
@@ -38,6 +39,7 @@ from outbound_profiles.db.changes import Listener
 from outbound_profiles.db.engine import async_engine_like, is_memory, is_sqlite
 from outbound_profiles.db.group_commit import Batch, driver_call, driver_of, end
 
+logger = logging.getLogger("outbound_profiles.db")
 T = TypeVar("T")
 _ON_ROLLBACK = "outbound_profiles.on_rollback"
 _DATABASE = "outbound_profiles.database"
@@ -356,8 +358,13 @@ class Database:
         with self.engine.connect() as connection:
             driver = driver_of(connection)
             while not self._stop.wait(interval):
-                # PASSIVE never blocks writers: it copies what it can and leaves the rest for next time.
-                driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                try:
+                    # PASSIVE never blocks writers: it copies what it can and leaves the rest for next time.
+                    driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error:
+                    # A failed checkpoint (a full disk, say) is tried again; dying would leave the
+                    # checkpoints to the requests' own commits.
+                    logger.exception("a WAL checkpoint failed; trying again in %.1f s", interval)
 
     async def close_connections(self) -> None:
         """Close the asynchronous driver's connections of the running event loop (at shutdown)."""

@@ -130,9 +130,8 @@ def _sqlite_engine(url: str, synchronous: str) -> Engine:
         driver = connection.connection.driver_connection
         if driver.in_transaction:  # begun on the driver by Database (see Database._run_on_driver)
             return
-        # Writers take the write lock up front: another process's writer then waits (busy_timeout)
-        # instead of failing halfway with SQLITE_BUSY when a read lock cannot be upgraded.
-        immediate = connection.get_execution_options().get("write", False)
-        driver.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # Requests' writes begin on the driver, with BEGIN IMMEDIATE (Database._run_inline); what
+        # begins here is a read on a connection of its own (a deck's load, a migration's check).
+        driver.execute("BEGIN")
 
     return engine
