@@ -51,3 +51,43 @@ def test_what_the_fast_path_does_not_take_gets_litestars_answer(switch: Switch, 
     with_query = switch.client.post("/termination/authorizations?x=1", json=good, headers=switch.headers)
     assert with_query.status_code == 400
     assert switch.client.post("/termination/authorizations", json=good).status_code == 401
+
+
+def test_an_end_below_the_framework_answers_what_litestar_answers(switch: Switch, line: Line, monkeypatch: Any) -> None:
+    switch.authorize(line.connection_id, call_id="ended")
+    taken: list[str] = []
+    real = fast.FastAuthorize._end
+
+    async def spy(self: Any, *args: Any) -> None:
+        taken.append("fast")
+        await real(self, *args)
+
+    monkeypatch.setattr(fast.FastAuthorize, "_end", spy)
+
+    def both(call_id: str, body: Any) -> tuple[Any, Any]:
+        with monkeypatch.context() as only_litestar:
+            only_litestar.setattr(fast, "_remembered_switch", lambda *_: False)
+            by_litestar = switch.end(call_id, **body)
+        by_fast_path = switch.end(call_id, **body)
+        return by_litestar, by_fast_path
+
+    drop = {"x-request-id"}
+    for call_id, body, status in (("ended", {"duration_seconds": 7}, 200), ("never", {}, 404)):
+        taken.clear()
+        by_litestar, by_fast_path = both(call_id, body)
+        assert taken == ["fast"], call_id
+        assert by_fast_path.status_code == by_litestar.status_code == status
+        assert by_fast_path.content == by_litestar.content
+        assert [(k, v) for k, v in by_fast_path.headers.items() if k not in drop] == [
+            (k, v) for k, v in by_litestar.headers.items() if k not in drop
+        ]
+    # A body that does not decode is passed on: Litestar names the problem.
+    refused = switch.client.post(
+        "/termination/authorizations/ended/end", json={"duration_seconds": -1}, headers=switch.headers
+    )
+    assert refused.status_code == 400
+    # A call id with a "/" (sent as %2F) is not taken at all.
+    switch.authorize(line.connection_id, call_id="a/b")
+    taken.clear()
+    assert switch.end("a%2Fb", 3).json()["call_id"] == "a/b"
+    assert taken == []

@@ -1,11 +1,12 @@
-"""`POST /termination/authorizations` answered without the framework, when it can be.
+"""`POST /termination/authorizations` and `.../{call_id}/end` answered without the framework, when
+they can be.
 
-Authorize is the data plane's hot path, and Litestar's request and response objects cost more than
-the decision itself. A plain authorization is answered here: a switch token this process has
+Authorize and end are the data plane's hot path, and Litestar's request and response objects cost
+more than the decision itself. A plain request is answered here: a switch token this process has
 verified before (checked from memory, as the route checks it), a body that decodes whole into the
-route's own schema, the same `DataPlane.authorize`, the bytes Litestar would send. Anything else
-(other credentials, a query string, a body that does not decode) is passed on whole to Litestar,
-before anything ran: the service runs once either way.
+route's own schema, the same `DataPlane` method, the bytes Litestar would send (a refusal too).
+Anything else (other credentials, a query string, a body that does not decode, a call id holding a
+"/") is passed on whole to Litestar, before anything ran: the service runs once either way.
 """
 
 from __future__ import annotations
@@ -17,17 +18,20 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from outbound_profiles.accounts.service import SWITCH, remembered
-from outbound_profiles.authorizations.schemas import AuthorizationIn
+from outbound_profiles.authorizations.schemas import AuthorizationIn, EndIn
 from outbound_profiles.authorizations.service import DataPlane
 from outbound_profiles.config import MAX_BODY_BYTES
-from outbound_profiles.errors import Unauthorized
+from outbound_profiles.errors import ApiError, Unauthorized
 from outbound_profiles.http.asgi import BufferedBody, RawHeaders, answer_json
 from outbound_profiles.http.credentials import presented_credentials
 from outbound_profiles.http.errors import UNEXPECTED, envelope, log_unexpected
 from outbound_profiles.policy.decide import Call
 
 PATH: Final = "/termination/authorizations"
+_END: Final = "/end"
+_END_TEMPLATE: Final = PATH + "/{call_id}/end"
 _decoder = msgspec.json.Decoder(AuthorizationIn)
+_end_decoder = msgspec.json.Decoder(EndIn)
 _encoder = msgspec.json.Encoder()
 _UNEXPECTED_BODY = _encoder.encode(envelope(UNEXPECTED))
 
@@ -45,12 +49,20 @@ class FastAuthorize:
             data_plane is None
             or scope["type"] != ScopeType.HTTP
             or scope["method"] != "POST"
-            or scope["path"] != PATH
+            or not scope["path"].startswith(PATH)
             or scope["query_string"]
             or scope.get("root_path")
             or not _remembered_switch(data_plane, RawHeaders(scope["headers"]))
         ):
             await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        if path != PATH:
+            call_id = path[len(PATH) + 1 : -len(_END)]
+            if path[len(PATH)] != "/" or not path.endswith(_END) or not call_id or "/" in call_id:
+                await self.app(scope, receive, send)
+                return
+            await self._end(data_plane, call_id, scope, receive, send)
             return
         body = BufferedBody(receive)
         raw = await body.read(MAX_BODY_BYTES)
@@ -69,6 +81,29 @@ class FastAuthorize:
             await answer_json(send, 500, [], _UNEXPECTED_BODY)
             return
         await answer_json(send, 200, [], _encoder.encode(answer))
+
+    async def _end(self, data_plane: DataPlane, call_id: str, scope: Scope, receive: Receive, send: Send) -> None:
+        body = BufferedBody(receive)
+        raw = await body.read(MAX_BODY_BYTES)
+        try:
+            asked = None if raw is None else _end_decoder.decode(raw) if raw.strip() else EndIn()
+        except msgspec.DecodeError:
+            asked = None
+        if asked is None:
+            await self.app(scope, body.replay, send)
+            return
+        scope["path_template"] = _END_TEMPLATE
+        try:
+            record = await data_plane.end(call_id, asked.duration_seconds)
+        except ApiError as refused:  # an unknown call: the route's 404, as Litestar would send it
+            headers = [(b"x-should-retry", b"false")] if refused.status < 500 else []
+            await answer_json(send, refused.status, headers, _encoder.encode(envelope(refused.problems)))
+            return
+        except Exception as error:
+            log_unexpected("POST", scope["path"], error)
+            await answer_json(send, 500, [], _UNEXPECTED_BODY)
+            return
+        await answer_json(send, 200, [], _encoder.encode(record))
 
 
 def _remembered_switch(data_plane: DataPlane, headers: RawHeaders) -> bool:
