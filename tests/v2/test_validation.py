@@ -7,7 +7,10 @@ from typing import Any
 
 import pytest
 from litestar.testing import TestClient
+from sqlalchemy import select
 
+from outbound_profiles.db.database import Database
+from outbound_profiles.models import outbound_profiles
 from tests.conftest import Api
 
 PATH = "/v2/outbound_voice_profiles"
@@ -101,6 +104,33 @@ def test_name_is_required_on_update_and_has_three_characters(client: TestClient[
     response = client.patch(f"{PATH}/{made['id']}", json={**made, "name": "abc"}, headers=api.tenant.headers)
     assert response.status_code == 200, response.text  # what was read may be sent back
     assert response.json()["data"]["name"] == "abc"
+
+
+def test_a_change_v1_takes_and_v2_refuses_leaves_nothing_behind(
+    client: TestClient[Any], api: Api, database: Database
+) -> None:
+    """The v1 service accepts `name: "ab"` and writes it; v2 then refuses it (at least 3 characters),
+    and the transaction rolls back: the row, the cached view and the ETag are as they were."""
+    made = _create(client, api, name="before")
+    v1_path = f"/termination/endpoints/{made['id']}"
+    seen = client.get(v1_path, headers=api.tenant.headers)  # the view is cached now
+    changed = client.patch(
+        f"{PATH}/{made['id']}", json={"name": "ab", "daily_spend_limit": "5.00"}, headers=api.tenant.headers
+    )
+    assert _errors(changed) == {"/name": "10015"}
+    stored = database.run_sync(
+        lambda c: c.execute(
+            select(outbound_profiles.c.name, outbound_profiles.c.daily_spend_limit_cents).where(
+                outbound_profiles.c.id == int(made["id"])
+            )
+        ).one(),
+        write=False,
+    )
+    assert tuple(stored) == ("before", None)
+    after = client.get(v1_path, headers=api.tenant.headers)
+    assert (after.json()["name"], after.headers["etag"]) == ("before", seen.headers["etag"])
+    again = client.get(f"{PATH}/{made['id']}", headers=api.tenant.headers).json()["data"]
+    assert (again["name"], again["daily_spend_limit"]) == ("before", made["daily_spend_limit"])
 
 
 def test_the_international_plan_needs_short_duration(client: TestClient[Any], api: Api) -> None:
