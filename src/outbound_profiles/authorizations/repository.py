@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, bindparam, func, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from outbound_profiles.db.prepared import Prepared
 from outbound_profiles.models import calls, connections, daily_spend, outbound_profiles, users
 from outbound_profiles.models.base import Record
 
@@ -43,54 +44,71 @@ def get(connection: Connection, call_id: str) -> Record | None:
     return connection.execute(_BY_ID, {"call_id": call_id}).first()
 
 
-_INSERT = {
-    "sqlite": sqlite.insert(calls).on_conflict_do_nothing(index_elements=["call_id"]),
-    "postgresql": postgresql.insert(calls).on_conflict_do_nothing(index_elements=["call_id"]),
-}
+# What an allow writes (the other columns are the end's).
+INSERTED = (
+    "call_id",
+    "user_id",
+    "outbound_profile_id",
+    "connection_id",
+    "billing_group_id",
+    "to_number",
+    "from_number",
+    "destination_country",
+    "rate",
+    "connect_fee",
+    "initial_increment",
+    "subsequent_increment",
+    "started_at",
+    "lease_expires_at",
+    "last_keepalive_at",
+    "max_duration_seconds",
+    "decision",
+)
+
+
+def _insert_statement(insert: Any) -> Prepared:
+    values: dict[str, Any] = {name: bindparam(name) for name in INSERTED}
+    return Prepared(insert(calls).values(values).on_conflict_do_nothing(index_elements=["call_id"]))
+
+
+_INSERT = {"sqlite": _insert_statement(sqlite.insert), "postgresql": _insert_statement(postgresql.insert)}
 
 
 def insert(connection: Connection, values: dict[str, Any]) -> Record | None:
     """Insert the call; None if it is new, else the call that already has its id (a retry), unchanged."""
-    if connection.execute(_INSERT[connection.dialect.name], values).rowcount == 1:
+    if _INSERT[connection.dialect.name].execute(connection, values) == 1:
         return None
     return get(connection, values["call_id"])
 
 
-_END = (
+ENDED = ("ended_at", "duration_seconds", "end_reason", "billed_seconds", "cost_micros")
+_END = Prepared(
     update(calls)
     .where(calls.c.call_id == bindparam("key_call_id"), calls.c.ended_at.is_(None))
-    .values(
-        ended_at=bindparam("ended_at"),
-        duration_seconds=bindparam("duration_seconds"),
-        end_reason=bindparam("end_reason"),
-        billed_seconds=bindparam("billed_seconds"),
-        cost_micros=bindparam("cost_micros"),
-    )
-    .returning(calls)
+    .values({name: bindparam(name) for name in ENDED})
 )
 
 
-def end(connection: Connection, call_id: str, values: dict[str, Any]) -> Record | None:
-    """End an active call with `values` (ended_at, duration_seconds, end_reason, billed_seconds,
-    cost_micros); None when there is no active call with this id."""
-    return connection.execute(_END, {"key_call_id": call_id, **values}).first()
+def end(connection: Connection, call_id: str, values: dict[str, Any]) -> bool:
+    """End an active call with `values` (the `ENDED` columns); False when no active call has this id."""
+    return _END.execute(connection, {"key_call_id": call_id, **values}) == 1
 
 
-def _settle_statement(insert: Any) -> Any:
-    return (
+def _settle_statement(insert: Any) -> Prepared:
+    return Prepared(
         insert(daily_spend)
         .values(
             outbound_profile_id=bindparam("profile_id"),
             day=bindparam("day"),
             user_id=bindparam("user_id"),
             settled_micros=bindparam("micros"),
-            calls=1,
+            calls=literal_column("1"),
         )
         .on_conflict_do_update(
             index_elements=["outbound_profile_id", "day"],
             set_={
                 "settled_micros": daily_spend.c.settled_micros + bindparam("micros"),
-                "calls": daily_spend.c.calls + 1,
+                "calls": daily_spend.c.calls + literal_column("1"),
             },
         )
     )
@@ -101,8 +119,8 @@ _SETTLE = {"sqlite": _settle_statement(sqlite.insert), "postgresql": _settle_sta
 
 def settle(connection: Connection, *, user_id: int, profile_id: int, day: date, micros: int) -> None:
     """Add an ended call's cost to its profile's spend on the UTC day it started."""
-    connection.execute(
-        _SETTLE[connection.dialect.name], {"profile_id": profile_id, "day": day, "user_id": user_id, "micros": micros}
+    _SETTLE[connection.dialect.name].execute(
+        connection, {"profile_id": profile_id, "day": day, "user_id": user_id, "micros": micros}
     )
 
 

@@ -16,7 +16,7 @@ import contextlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final, Protocol, TypeVar
@@ -239,25 +239,26 @@ class DataPlane:
     # --- end, keepalive
 
     async def end(self, call_id: str, duration_seconds: int | None) -> CallOut:
-        def work(connection: Connection) -> tuple[Any, bool]:
+        def work(connection: Connection) -> tuple[Mapping[str, Any], bool]:
             row = repository.get(connection, call_id)
             if row is None:
                 raise NotFound(f"No call with the id {call_id!r} was authorized.")
-            if row.ended_at is not None:
-                return row, False
-            now = datetime.now(UTC)
-            duration = duration_seconds
-            if duration is None:
-                duration = max(0, int((now - row.started_at).total_seconds()))
-            ended = _finish(connection, row, now, duration, "completed")
-            if ended is None:  # ended meanwhile, by another request or the sweeper
-                return repository.get(connection, call_id), False
-            return ended, True
+            if row.ended_at is None:
+                now = datetime.now(UTC)
+                duration = duration_seconds
+                if duration is None:
+                    duration = max(0, int((now - row.started_at).total_seconds()))
+                ended = _finish(connection, row, now, duration, "completed")
+                if ended is not None:
+                    return ended, True
+                row = repository.get(connection, call_id)  # ended meanwhile, by another request or the sweeper
+                assert row is not None
+            return dict(row._mapping), False
 
-        row, ended_now = await self.database.write(work)
+        record, ended_now = await self.database.write(work)
         if ended_now:
-            await self._release(row.user_id, row.outbound_profile_id, call_id)
-        return _call_out(row)
+            await self._release(record["user_id"], record["outbound_profile_id"], call_id)
+        return _call_out(record)
 
     async def keepalive(self, call_id: str) -> CallOut:
         def work(connection: Connection) -> Any:
@@ -265,7 +266,10 @@ class DataPlane:
             if row is None or row.ended_at is not None:
                 raise NotFound(f"No active call with the id {call_id!r}.")
             now = datetime.now(UTC)
-            return repository.keepalive(connection, call_id, now, now + timedelta(seconds=_lease_s(self.lease_s, row)))
+            kept = repository.keepalive(connection, call_id, now, now + timedelta(seconds=_lease_s(self.lease_s, row)))
+            if kept is None:  # ended meanwhile
+                raise NotFound(f"No active call with the id {call_id!r}.")
+            return dict(kept._mapping)
 
         return _call_out(await self.database.write(work))
 
@@ -283,9 +287,9 @@ class DataPlane:
         for account_id, profile_id, call_id in pending:
             await self._release(account_id, profile_id, call_id)
         expired = await self.database.write(_expire)
-        for row in expired:
-            logger.info("call %s ended: its lease ran out", row.call_id)
-            await self._release(row.user_id, row.outbound_profile_id, row.call_id)
+        for record in expired:
+            logger.info("call %s ended: its lease ran out", record["call_id"])
+            await self._release(record["user_id"], record["outbound_profile_id"], record["call_id"])
         if self.observer is not None:
             self.observer.active_calls_now(await self.database.read(repository.count_active))
         return len(expired)
@@ -372,7 +376,7 @@ class DataPlane:
         )
 
 
-def _expire(connection: Connection) -> list[Any]:
+def _expire(connection: Connection) -> list[dict[str, Any]]:
     """End the calls whose lease ran out (a thousand at most), billed to their last keepalive."""
     now = datetime.now(UTC)
     ended = []
@@ -384,7 +388,7 @@ def _expire(connection: Connection) -> list[Any]:
     return ended
 
 
-def _finish(connection: Connection, row: Any, at: datetime, duration: int, reason: str) -> Any:
+def _finish(connection: Connection, row: Any, at: datetime, duration: int, reason: str) -> dict[str, Any] | None:
     """End an active call as its record: billed by the tariff it was allowed under, its cost added
     to its profile's spend for the day it started. None if it was ended meanwhile."""
     billed, micros = _billing(row, duration)
@@ -395,16 +399,16 @@ def _finish(connection: Connection, row: Any, at: datetime, duration: int, reaso
         "billed_seconds": billed,
         "cost_micros": micros,
     }
-    ended = repository.end(connection, row.call_id, values)
-    if ended is not None:
-        repository.settle(
-            connection,
-            user_id=row.user_id,
-            profile_id=row.outbound_profile_id,
-            day=row.started_at.astimezone(UTC).date(),
-            micros=micros or 0,
-        )
-    return ended
+    if not repository.end(connection, row.call_id, values):
+        return None
+    repository.settle(
+        connection,
+        user_id=row.user_id,
+        profile_id=row.outbound_profile_id,
+        day=row.started_at.astimezone(UTC).date(),
+        micros=micros or 0,
+    )
+    return {**row._mapping, **values}
 
 
 def _billing(row: Any, duration: int) -> tuple[int | None, int | None]:
@@ -564,22 +568,23 @@ def _call_row(call: Call, plan: Plan, answer: AuthorizationOut, now: float) -> d
     }
 
 
-def _call_out(row: Any) -> CallOut:
+def _call_out(call: Mapping[str, Any]) -> CallOut:
+    ended_at, cost = call["ended_at"], call["cost_micros"]
     return CallOut(
-        call_id=row.call_id,
-        outbound_profile_id=str(row.outbound_profile_id),
-        connection_id=str(row.connection_id),
-        billing_group_id=row.billing_group_id,
-        to=row.to_number,
-        from_=row.from_number,
-        destination_country=row.destination_country,
-        rate=row.rate,
-        started_at=iso(row.started_at),
-        lease_expires_at=None if row.ended_at is not None else iso(row.lease_expires_at),
-        ended_at=None if row.ended_at is None else iso(row.ended_at),
-        duration_seconds=row.duration_seconds,
-        billed_seconds=row.billed_seconds,
-        connect_fee=row.connect_fee,
-        cost=None if row.cost_micros is None else usd(row.cost_micros),
-        end_reason=row.end_reason,
+        call_id=call["call_id"],
+        outbound_profile_id=str(call["outbound_profile_id"]),
+        connection_id=str(call["connection_id"]),
+        billing_group_id=call["billing_group_id"],
+        to=call["to_number"],
+        from_=call["from_number"],
+        destination_country=call["destination_country"],
+        rate=call["rate"],
+        started_at=iso(call["started_at"]),
+        lease_expires_at=None if ended_at is not None else iso(call["lease_expires_at"]),
+        ended_at=None if ended_at is None else iso(ended_at),
+        duration_seconds=call["duration_seconds"],
+        billed_seconds=call["billed_seconds"],
+        connect_fee=call["connect_fee"],
+        cost=None if cost is None else usd(cost),
+        end_reason=call["end_reason"],
     )
