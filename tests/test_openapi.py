@@ -42,6 +42,7 @@ ROUTES = {
     ("/termination/authorizations/{call_id}/end", "post"),
     ("/termination/authorizations/{call_id}/keepalive", "post"),
     ("/termination/endpoints/{profile_id}/actions/simulate_call", "post"),
+    ("/termination/cdrs", "get"),
     ("/termination/endpoints", "get"),
     ("/termination/endpoints", "post"),
     ("/termination/endpoints/{profile_id}", "get"),
