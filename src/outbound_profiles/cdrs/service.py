@@ -4,7 +4,7 @@ A CSV download of any size holds one chunk of records in memory at a time: it re
 records after the last one sent (a keyset read), each chunk in its own short read transaction, so
 no transaction stays open while the client downloads. Every read takes only the records that had
 ended when the request began (`as_of`); records do not change once ended, so the file is the same
-whenever it is read, and as long as `X-Total-Count` says.
+however long the download takes, and holds as many records as `X-Total-Count` says.
 """
 
 from __future__ import annotations
