@@ -43,6 +43,7 @@ ROUTES = {
     ("/termination/authorizations/{call_id}/keepalive", "post"),
     ("/termination/endpoints/{profile_id}/actions/simulate_call", "post"),
     ("/termination/endpoints/{profile_id}/usage", "get"),
+    ("/termination/cdrs", "get"),
     ("/termination/endpoints", "get"),
     ("/termination/endpoints", "post"),
     ("/termination/endpoints/{profile_id}", "get"),

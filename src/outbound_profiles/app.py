@@ -13,6 +13,7 @@ from outbound_profiles.authorizations.router import router as authorizations_rou
 from outbound_profiles.authorizations.router import simulate_call, usage
 from outbound_profiles.authorizations.service import DataPlane
 from outbound_profiles.billing_groups.router import router as billing_groups_router
+from outbound_profiles.cdrs.router import router as cdrs_router
 from outbound_profiles.config import MAX_BODY_BYTES, Settings
 from outbound_profiles.connections.router import router as connections_router
 from outbound_profiles.counters import from_settings as counters_from_settings
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             simulate_call,
             usage,
             authorizations_router,
+            cdrs_router,
             connections_router,
             billing_groups_router,
             v2_profiles_router,

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from outbound_profiles.domain.money import cents, format_usd, from_cents, parse_usd_amount
+from outbound_profiles.domain.money import cents, format_micros, format_usd, from_cents, parse_usd_amount
 
 
 @pytest.mark.parametrize(
@@ -46,3 +46,12 @@ def test_cents_are_exact_for_large_amounts() -> None:
 
     assert cents(amount) == 99_999_999_999_999
     assert format_usd(99_999_999_999_999) == "999999999999.99"
+
+
+@pytest.mark.parametrize(
+    ("micros", "text"),
+    [(0, "0.000000"), (1, "0.000001"), (11_000, "0.011000"), (12_345_678, "12.345678"), (-1_500_000, "-1.500000")],
+)
+def test_format_micros_is_usd_with_six_decimals(micros: int, text: str) -> None:
+    assert format_micros(micros) == text
+    assert Decimal(text) * 1_000_000 == micros

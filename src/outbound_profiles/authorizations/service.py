@@ -37,6 +37,7 @@ from outbound_profiles.authorizations.schemas import (
 from outbound_profiles.counters import Admission, Counters, CountersLost, CountersUnavailable, Held
 from outbound_profiles.db.cache import Cache
 from outbound_profiles.db.database import Database, fill
+from outbound_profiles.domain.money import format_micros
 from outbound_profiles.domain.timestamps import iso8601 as iso
 from outbound_profiles.errors import NotFound, ServiceUnavailable
 from outbound_profiles.models import outbound_profiles
@@ -55,7 +56,7 @@ from outbound_profiles.policy.decide import (
 )
 from outbound_profiles.profiles import views
 from outbound_profiles.profiles.model import from_mapping
-from outbound_profiles.rating.billing import billed_seconds, cost_micros, usd
+from outbound_profiles.rating.billing import billed_seconds, cost_micros
 
 logger = logging.getLogger("outbound_profiles.data_plane")
 T = TypeVar("T")
@@ -369,7 +370,7 @@ class DataPlane:
                 cld_calls_in_window=counts.cld_used,
                 calling_window_ends_at=_window_end(outcome),
                 daily_spend_limit=None if limit is None else str(limit),
-                spend_today=None if spent is None else usd(spent),
+                spend_today=None if spent is None else format_micros(spent),
                 budget_left=None if limit is None or spent is None else str(max(Decimal(0), limit - _dollars(spent))),
                 max_duration_seconds=max_duration if reason is None else None,
             ),
@@ -446,7 +447,7 @@ def usage(connection: Connection, account: Account, profile_id: str) -> UsageOut
     active_calls, calls_today = repository.counts(connection, account.id, profile.id, midnight)
     return UsageOut(
         date=today.date().isoformat(),
-        spend=usd(spent_today(connection, account.id, profile.id, now)),
+        spend=format_micros(spent_today(connection, account.id, profile.id, now)),
         active_calls=active_calls,
         calls_today=calls_today,
     )
@@ -585,6 +586,6 @@ def _call_out(call: Mapping[str, Any]) -> CallOut:
         duration_seconds=call["duration_seconds"],
         billed_seconds=call["billed_seconds"],
         connect_fee=call["connect_fee"],
-        cost=None if cost is None else usd(cost),
+        cost=None if cost is None else format_micros(cost),
         end_reason=call["end_reason"],
     )

@@ -27,3 +27,10 @@ def from_cents(value: int) -> Decimal:
 
 def format_usd(value: int) -> str:
     return f"{from_cents(value):.2f}"
+
+
+def format_micros(value: int) -> str:
+    """Millionths of a USD as a USD amount with six decimals: 11000 -> "0.011000"."""
+    sign = "-" if value < 0 else ""
+    whole, fraction = divmod(abs(value), 1_000_000)
+    return f"{sign}{whole}.{fraction:06d}"

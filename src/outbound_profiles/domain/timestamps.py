@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import msgspec
@@ -19,3 +20,22 @@ def iso8601(value: datetime) -> str:
         value = value.astimezone(UTC)
     text = _encode(value)  # b'"2026-11-27T04:05:06.123456Z"'
     return text[1:-2].decode() + ("Z" if value.microsecond else ".000000Z")
+
+
+# RFC 3339's date-time: a date, a time to the second (a fraction optional) and an offset, `Z` or ±hh:mm.
+# ASCII digits only (`\d` would take any script's).
+_TIMESTAMP = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
+def parse_iso8601(text: str) -> datetime | None:
+    """The instant an RFC 3339 timestamp names, in UTC; None for anything else (a date alone, no
+    offset, an impossible date, or an instant UTC cannot hold: 0001-01-01T00:00:00+01:00)."""
+    if _TIMESTAMP.fullmatch(text) is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text.upper())
+        return value.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None

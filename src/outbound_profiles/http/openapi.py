@@ -90,6 +90,7 @@ _PRECONDITION_ANSWERS = {
     "If-None-Match": ("304", "The profile still has the ETag sent in If-None-Match."),
 }
 _ERROR_MEDIA = OpenAPIMediaType(schema=Reference("#/components/schemas/ErrorEnvelope"))
+_CSV_MEDIA = OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))
 _V2_INVALID = "The request is invalid (API v2 uses 422): every problem is listed, each with its JSON pointer."
 
 
@@ -241,6 +242,12 @@ def document_parsed_inputs(app: Litestar) -> None:
                 success = operation.responses.get("200")
                 if isinstance(success, OpenAPIResponse):
                     success.headers = {**(success.headers or {}), "ETag": _ETAG}
+            csv = handler.opt.get("csv")
+            if csv is not None:
+                success = operation.responses.get("200")
+                if isinstance(success, OpenAPIResponse):
+                    success.description = f"{success.description} With `Accept: text/csv`, CSV: {csv}"
+                    success.content = {**(success.content or {}), "text/csv": _CSV_MEDIA}
             if any(name == "page" for name, _, _ in handler.opt.get("query_parameters", ())):
                 success = operation.responses.get("200")
                 if isinstance(success, OpenAPIResponse):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
 from outbound_profiles.errors import Problems
 
 C = TypeVar("C", bound=str)
+T = TypeVar("T")
 _MAX_DIGITS = 18  # every value up to 10**18 - 1 fits a signed 64-bit integer
 
 
@@ -51,6 +52,18 @@ class Query:
             bounds = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
             self._problems.add_parameter(name, f"{name!r} must be {bounds}, not {value}.")
             return default
+        return value
+
+    def parsed(self, name: str, parse: Callable[[str], T | None], expected: str) -> T | None:
+        """What `parse` makes of the value (None when absent); a value it refuses (None) is a problem
+        saying what was `expected`."""
+        raw = self._params.get(name)
+        if raw is None or "\x00" in raw:  # a NUL character is reported already
+            return None
+        value = parse(raw)
+        if value is None:
+            shown = raw if len(raw) <= 40 else raw[:37] + "..."
+            self._problems.add_parameter(name, f"{name!r} must be {expected}, not {shown!r}.")
         return value
 
     def choice(self, name: str, choices: Collection[C]) -> C | None:

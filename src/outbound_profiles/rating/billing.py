@@ -52,11 +52,6 @@ def cost_micros(
     return int(exact.quantize(_MICRO, rounding=ROUND_HALF_UP) / _MICRO)
 
 
-def usd(micros: int) -> str:
-    """Millionths of a USD as decimal text with six places: 11000 -> "0.011000"."""
-    return str((Decimal(micros) * _MICRO).quantize(_MICRO))
-
-
 def affordable_seconds(
     budget: Decimal, *, rate: Decimal, connect_fee: Decimal, initial_increment: int, subsequent_increment: int
 ) -> int | None:

@@ -1,0 +1,75 @@
+"""`/termination/cdrs`: thin handlers; the caller's own records, as JSON or CSV (`Accept: text/csv`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, cast
+
+from litestar import Request, Response, Router, get
+from litestar.response import Stream
+from sqlalchemy import Connection
+
+from outbound_profiles.accounts.account import Account
+from outbound_profiles.cdrs import service
+from outbound_profiles.cdrs.filters import ALLOWED, PARAMETERS, read_filters
+from outbound_profiles.cdrs.repository import Filters
+from outbound_profiles.cdrs.schemas import CdrOut
+from outbound_profiles.domain.timestamps import now
+from outbound_profiles.http.credentials import as_user
+from outbound_profiles.http.pagination import Page, page_headers
+from outbound_profiles.http.routes import checked_query
+
+JSON = "application/json"
+CSV = "text/csv"
+_CSV_DOWNLOAD = {"Content-Disposition": 'attachment; filename="cdrs.csv"'}
+
+
+@get(
+    "/",
+    operation_id="listCallRecords",
+    summary="List call records (ended calls), as JSON or as CSV",
+    query_parameters=PARAMETERS,
+    response_description="The caller's call records, by start (one page).",
+    csv="every matching record, in the JSON's order and with its members as columns (header line first); "
+    "with page or per_page, only that page.",
+)
+async def list_call_records(request: Request[Any, Any, Any]) -> Response[list[CdrOut]]:
+    as_of = now()  # only the records that had ended by now: every page and chunk sees the same ones
+    if request.accept.best_match([JSON, CSV], default=JSON) == CSV:
+        # Litestar sends any Response it is given; the annotation is what the document describes.
+        return cast("Response[list[CdrOut]]", await _csv(request, as_of))
+
+    def listed(connection: Connection, account: Account) -> tuple[list[CdrOut], int, Page]:
+        filters, page = _arguments(request)
+        return (*service.list_page(connection, account, filters, as_of, page), page)
+
+    items, total, page = await as_user(request, listed)
+    return Response(items, headers=page_headers(request.url, page, total))
+
+
+async def _csv(request: Request[Any, Any, Any], as_of: datetime) -> Stream:
+    """Every matching record, unless a page is asked for. What can fail (credentials, parameters) is
+    answered before the download begins; the rest is read as it is sent."""
+    paged = "page" in request.query_params or "per_page" in request.query_params
+
+    def started(connection: Connection, account: Account) -> tuple[service.Download, Page]:
+        filters, page = _arguments(request)
+        return service.start_download(connection, account, filters, as_of, page if paged else None), page
+
+    download, page = await as_user(request, started)
+    return Stream(
+        service.csv_chunks(request.app.state.database, download),
+        media_type=CSV,  # Litestar adds "; charset=utf-8"
+        headers={**page_headers(request.url, page, download.total), **_CSV_DOWNLOAD},
+    )
+
+
+def _arguments(request: Request[Any, Any, Any]) -> tuple[Filters, Page]:
+    query, problems = checked_query(request, ALLOWED)
+    page = Page.from_query(query)
+    filters = read_filters(query)
+    problems.raise_if_any()
+    return filters, page
+
+
+router = Router(path="/termination/cdrs", route_handlers=[list_call_records], tags=["Data plane"])
