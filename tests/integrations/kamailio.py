@@ -90,10 +90,12 @@ def kamailio(
     switch_token: str,
     relay_port: int,
     workers: int = 4,
+    memory_mb: int = 64,
     extra: Sequence[str] = (),
 ) -> Iterator[Kamailio]:
     """The shipped configuration on a port of its own (never the system's 5060), relaying to
-    127.0.0.1:`relay_port`; `extra` adds -A defines (e.g. NO_AUTHORIZATION)."""
+    127.0.0.1:`relay_port`; `memory_mb` of shared memory (transactions and dialogs live there);
+    `extra` adds -A defines (e.g. NO_AUTHORIZATION)."""
     port = free_udp_port()
     log = workdir / f"kamailio-{port}.log"
     settings = {
@@ -105,7 +107,8 @@ def kamailio(
     }
     defines = [arg for name, value in settings.items() for arg in ("-A", f"{name}={value}")]
     defines += [arg for name in extra for arg in ("-A", name)]
-    command = ["kamailio", "-DD", "-E", "-f", str(CONFIG), "-Y", str(workdir), "-w", str(workdir), *defines]
+    command = ["kamailio", "-DD", "-E", "-m", str(memory_mb), "-f", str(CONFIG), "-Y", str(workdir), "-w", str(workdir)]
+    command += defines
     with log.open("wb") as output:
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, cwd=workdir)
     try:

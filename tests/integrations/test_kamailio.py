@@ -4,17 +4,22 @@ which asks the service before each call and reports each call's end; a SIPp call
 The tenant's profile has `PORTS` ports and a whitelist of the US. More concurrent calls than ports
 get exactly `PORTS` answers and 503s for the rest; a call abroad gets 403; a cancelled call and a
 busy callee are reported as 0 s calls; every answered call's record lasts as long as the call did;
-and at the end no port is held.
+and at the end no port is held. Then, against a stand-in for the service that gives a call one
+second, Kamailio hangs up that call after a second and reports it.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -140,3 +145,77 @@ def test_kamailio_admits_the_profiles_ports_and_reports_every_end(switch: Switch
     assert [o.code for o in again.values()] == [200] * PORTS
     assert switch.ports_in_use() == 0
     assert all(record.ended_at is not None for record in switch.records().values())
+
+
+@dataclass
+class Decisions:
+    """A stand-in for the service: allows every call with `max_duration_seconds`, and keeps what the
+    switch sent (the Authorization header and body of each authorize, the body of each end)."""
+
+    max_duration_seconds: int
+    url: str = ""
+    authorizations: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    ends: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+@contextmanager
+def decisions(max_duration_seconds: int) -> Iterator[Decisions]:
+    kept = Decisions(max_duration_seconds)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            prefix = "/termination/authorizations"
+            if self.path == prefix:
+                kept.authorizations.append((self.headers["Authorization"], body))
+                answer: dict[str, Any] = {
+                    "call_id": body["call_id"],
+                    "decision": "allow",
+                    "reason": None,
+                    "sip_code": 200,
+                    "max_duration_seconds": kept.max_duration_seconds,
+                }
+            else:
+                call_id = unquote(self.path.removeprefix(prefix + "/").removesuffix("/end"))
+                kept.ends.setdefault(call_id, []).append(body)
+                answer = {"end_reason": "completed"}
+            data = json.dumps(answer).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    kept.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield kept
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def test_kamailio_hangs_up_a_call_when_its_time_runs_out(tmp_path: Path) -> None:
+    with (
+        decisions(max_duration_seconds=2) as service,
+        callee(tmp_path) as callee_port,
+        kamailio(tmp_path, service_url=service.url, switch_token="KEY_switch", relay_port=callee_port) as switch,
+    ):
+        # "wait": the caller never hangs up; Kamailio must, and the callee gets its BYE too.
+        (outcome,) = place_calls(tmp_path, switch.port, [Call(US.format(131), "42", "wait")], concurrent=1)
+
+    assert outcome.code == 200
+    ((authorization, asked),) = service.authorizations
+    assert authorization == "Bearer KEY_switch"
+    assert asked == {"call_id": outcome.call_id, "connection_id": "42", "to": US.format(131), "from": "+13125550100"}
+    # Reported once (not again for the BYEs Kamailio sent), as long as the call really lasted: the
+    # dialog module's timer counts whole seconds, so a call ends within a second of its limit.
+    ((end,),) = service.ends.values()
+    assert list(service.ends) == [outcome.call_id]
+    assert end["duration_seconds"] in (1, 2, 3), end
