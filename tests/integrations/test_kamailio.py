@@ -4,8 +4,9 @@ which asks the service before each call and reports each call's end; a SIPp call
 The tenant's profile has `PORTS` ports and a whitelist of the US. More concurrent calls than ports
 get exactly `PORTS` answers and 503s for the rest; a call abroad gets 403; a cancelled call and a
 busy callee are reported as 0 s calls; every answered call's record lasts as long as the call did;
-and at the end no port is held. Then, against a stand-in for the service that gives a call one
-second, Kamailio hangs up that call after a second and reports it.
+and at the end no port is held. Against a stand-in for the service that gives a call two seconds,
+Kamailio hangs up that call and reports it. Without a connection, or without an answer from the
+service, Kamailio refuses the call itself.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from outbound_profiles.config import Settings
 from outbound_profiles.db.engine import build_engine
 from outbound_profiles.models import calls
 from tests.integrations.kamailio import Call, Outcome, callee, kamailio, place_calls
-from tests.live import live_server
+from tests.live import free_port, live_server
 
 pytestmark = pytest.mark.kamailio
 
@@ -219,3 +220,20 @@ def test_kamailio_hangs_up_a_call_when_its_time_runs_out(tmp_path: Path) -> None
     ((end,),) = service.ends.values()
     assert list(service.ends) == [outcome.call_id]
     assert end["duration_seconds"] in (1, 2, 3), end
+
+
+def test_kamailio_refuses_what_it_cannot_ask_about(tmp_path: Path) -> None:
+    unreachable = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    with (
+        callee(tmp_path) as callee_port,
+        kamailio(tmp_path, service_url=unreachable, switch_token="KEY_switch", relay_port=callee_port) as switch,
+    ):
+        outcomes = place_calls(
+            tmp_path,
+            switch.port,
+            [Call(US.format(141), "", "answer"), Call(US.format(142), "42", "answer")],
+            concurrent=1,
+        )
+
+    # No connection: refused without asking. No answer from the service: refused (fail closed).
+    assert [(o.code, o.reason) for o in outcomes] == [(403, "unknown_connection"), (503, "authorization_unavailable")]
