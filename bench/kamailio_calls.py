@@ -13,7 +13,8 @@ the median over rounds.
   microsecond timestamps) gives each call's INVITE-to-200 time; p50, p99 and max.
 - calls per second: `--burst-calls` calls with at most `--concurrent` at once and no rate limit
   (a closed loop: a call starts when one ends): the calls SIPp's statistics file counts as
-  completed, over the wall time of the run (SIPp's start included).
+  completed, over the wall time of the run (SIPp's start included); and the CPU time the service
+  and Kamailio (all their processes, from /proc) spent in that run, per completed call.
 
     .venv/bin/python bench/kamailio_calls.py [--rate 100] [--calls 1000] [--burst-calls 3000]
                                              [--concurrent 50] [--rounds 3]
@@ -42,8 +43,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python bench/kamailio_calls.py` finds `tests`
 
-from tests.integrations.kamailio import UAC, callee, find_kamailio, free_udp_port, kamailio
-from tests.live import LiveServer, live_server
+from tests.integrations.kamailio import UAC, Kamailio, callee, find_kamailio, free_udp_port, kamailio
+from tests.live import LiveServer, live_server, process_tree
 
 NUMBERS = [f"+1202555{n:04d}" for n in range(100, 200)]  # valid, fictional numbers of Washington, DC
 MODES = {"relay only": ["NO_AUTHORIZATION"], "authorized": []}
@@ -65,6 +66,20 @@ class Throughput:
     calls_per_second: float
     successful: int
     failed: int
+    service_cpu_ms: float  # per completed call
+    kamailio_cpu_ms: float
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its descendants so far (Linux's /proc)."""
+    total = 0
+    for member in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # it ended
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def prepare(server: LiveServer) -> tuple[str, str]:
@@ -124,16 +139,22 @@ def _seconds(stamp: str) -> float:
     return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
 
 
-def measure_throughput(workdir: Path, port: int, connection_id: str, calls: int, concurrent: int) -> Throughput:
-    stats = workdir / f"stats-{port}.csv"
+def measure_throughput(
+    workdir: Path, switch: Kamailio, service_pid: int, connection_id: str, calls: int, concurrent: int
+) -> Throughput:
+    stats = workdir / f"stats-{switch.port}.csv"
     injection = _injection(workdir, connection_id, calls)
+    service_cpu, kamailio_cpu = cpu_seconds(service_pid), cpu_seconds(switch.pid)
     started = time.perf_counter()  # SIPp's own elapsed time counts whole seconds only
-    _caller(workdir, port, injection, calls, "-r", "100000", "-l", str(concurrent), "-trace_stat", "-stf", str(stats))
+    options = ["-r", "100000", "-l", str(concurrent), "-trace_stat", "-stf", str(stats)]
+    _caller(workdir, switch.port, injection, calls, *options)
     elapsed = time.perf_counter() - started
+    service_cpu, kamailio_cpu = cpu_seconds(service_pid) - service_cpu, cpu_seconds(switch.pid) - kamailio_cpu
     rows = [line.split(";") for line in stats.read_text().splitlines() if line.strip()]
     value = dict(zip(rows[0], rows[-1], strict=False))
     successful, failed = int(value["SuccessfulCall(C)"]), int(value["FailedCall(C)"])
-    return Throughput(successful / elapsed, successful, failed)
+    per_call = 1000 / max(successful, 1)
+    return Throughput(successful / elapsed, successful, failed, service_cpu * per_call, kamailio_cpu * per_call)
 
 
 def authorize_buckets(base_url: str) -> dict[float, float]:
@@ -168,11 +189,15 @@ class Round:
     service_side: str
 
 
-def one_round(workdir: Path, base_url: str, port: int, connection_id: str, args: argparse.Namespace) -> Round:
-    before = authorize_buckets(base_url)
-    latency = measure_latency(workdir, port, connection_id, args.rate, args.calls)
-    service_side = within(before, authorize_buckets(base_url))
-    throughput = measure_throughput(workdir, port, connection_id, args.burst_calls, args.concurrent)
+def one_round(
+    workdir: Path, server: LiveServer, switch: Kamailio, connection_id: str, args: argparse.Namespace
+) -> Round:
+    before = authorize_buckets(server.base_url)
+    latency = measure_latency(workdir, switch.port, connection_id, args.rate, args.calls)
+    service_side = within(before, authorize_buckets(server.base_url))
+    throughput = measure_throughput(
+        workdir, switch, server.process.pid, connection_id, args.burst_calls, args.concurrent
+    )
     return Round(latency, throughput, service_side)
 
 
@@ -183,18 +208,22 @@ def report(mode: str, rounds: list[Round], args: argparse.Namespace) -> None:
             f"p99 {r.latency.percentile(0.99):.2f} ms, max {max(r.latency.setup_ms):.2f} ms "
             f"({len(r.latency.setup_ms)} answered, {r.latency.failed} not); "
             f"{r.throughput.calls_per_second:.0f} calls/s at {args.concurrent} at once "
-            f"({r.throughput.successful} completed, {r.throughput.failed} failed)"
+            f"({r.throughput.successful} completed, {r.throughput.failed} failed); CPU per call: "
+            f"service {r.throughput.service_cpu_ms:.2f} ms, Kamailio {r.throughput.kamailio_cpu_ms:.2f} ms"
         )
         if mode == "authorized":
             print(f"    the service's own time for those authorizations: {r.service_side}")
 
 
-def medians(rounds: list[Round]) -> tuple[float, float, float]:
-    """The median over rounds of the set-up p50 and p99 (ms), and of the calls per second."""
+def medians(rounds: list[Round]) -> tuple[float, float, float, float, float]:
+    """The median over rounds of the set-up p50 and p99 (ms), the calls per second, and the
+    service's and Kamailio's CPU per call (ms)."""
     return (
         statistics.median(r.latency.percentile(0.5) for r in rounds),
         statistics.median(r.latency.percentile(0.99) for r in rounds),
         statistics.median(r.throughput.calls_per_second for r in rounds),
+        statistics.median(r.throughput.service_cpu_ms for r in rounds),
+        statistics.median(r.throughput.kamailio_cpu_ms for r in rounds),
     )
 
 
@@ -221,7 +250,7 @@ def main() -> int:
         server = stack.enter_context(live_server(f"sqlite:///{workdir}/bench.db", workdir))
         callee_port = stack.enter_context(callee(workdir))
         switch, connection_id = prepare(server)
-        ports = {
+        switches = {
             mode: stack.enter_context(
                 kamailio(
                     workdir,
@@ -232,22 +261,30 @@ def main() -> int:
                     memory_mb=args.memory,
                     extra=defines,
                 )
-            ).port
+            )
             for mode, defines in MODES.items()
         }
         for _ in range(args.rounds):
-            for mode, port in ports.items():
-                results[mode].append(one_round(workdir, server.base_url, port, connection_id, args))
+            for mode, switch_process in switches.items():
+                results[mode].append(one_round(workdir, server, switch_process, connection_id, args))
     print(f"load average at the end: {os.getloadavg()[0]:.2f}")
     for mode, rounds in results.items():
         report(mode, rounds, args)
-    (base_p50, base_p99, base_cps), (p50, p99, cps) = medians(results["relay only"]), medians(results["authorized"])
-    print(f"medians over {args.rounds} rounds:")
-    print(f"  relay only: set-up p50 {base_p50:.2f} ms, p99 {base_p99:.2f} ms; {base_cps:.0f} calls/s")
-    print(f"  authorized: set-up p50 {p50:.2f} ms, p99 {p99:.2f} ms; {cps:.0f} calls/s")
-    print(
-        f"  the decision adds p50 {p50 - base_p50:+.2f} ms, p99 {p99 - base_p99:+.2f} ms; calls/s x{cps / base_cps:.2f}"
+    (base_p50, base_p99, base_cps, _, base_kamailio), (p50, p99, cps, service, kamailio_cpu) = (
+        medians(results["relay only"]),
+        medians(results["authorized"]),
     )
+    print(f"medians over {args.rounds} rounds:")
+    print(
+        f"  relay only: set-up p50 {base_p50:.2f} ms, p99 {base_p99:.2f} ms; {base_cps:.0f} calls/s; "
+        f"CPU per call: Kamailio {base_kamailio:.2f} ms"
+    )
+    print(
+        f"  authorized: set-up p50 {p50:.2f} ms, p99 {p99:.2f} ms; {cps:.0f} calls/s; "
+        f"CPU per call: service {service:.2f} ms, Kamailio {kamailio_cpu:.2f} ms"
+    )
+    added = f"p50 {p50 - base_p50:+.2f} ms, p99 {p99 - base_p99:+.2f} ms"
+    print(f"  the decision adds {added} to set-up; calls/s x{cps / base_cps:.2f} of relay only's")
     return 0
 
 

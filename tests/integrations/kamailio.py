@@ -80,6 +80,7 @@ def _wait_bound(port: int, process: subprocess.Popen[bytes], what: str, log: Pat
 class Kamailio:
     port: int
     log: Path
+    pid: int
 
 
 @contextmanager
@@ -113,7 +114,7 @@ def kamailio(
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, cwd=workdir)
     try:
         _wait_bound(port, process, "kamailio", log)
-        yield Kamailio(port, log)
+        yield Kamailio(port, log, process.pid)
     finally:
         _stop(process)
 
