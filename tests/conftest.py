@@ -32,7 +32,7 @@ from outbound_profiles.models import metadata
 from tests import postgres
 from tests.live import LiveServer, live_server
 
-pytest_plugins = ["tests.redis_pass"]
+pytest_plugins = ["tests.redis_pass", "tests.kamailio_pass"]
 
 
 @pytest.fixture(scope="session")
