@@ -12,11 +12,16 @@ service, Kamailio refuses the call itself.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -237,3 +242,65 @@ def test_kamailio_refuses_what_it_cannot_ask_about(tmp_path: Path) -> None:
 
     # No connection: refused without asking. No answer from the service: refused (fail closed).
     assert [(o.code, o.reason) for o in outcomes] == [(403, "unknown_connection"), (503, "authorization_unavailable")]
+
+
+def test_kamailio_ends_a_call_when_the_daily_budget_runs_out(switch: Switch) -> None:
+    """The service's own `max_duration_seconds`: a profile with 0.02 USD a day, US calls at a cent a
+    second billed by the second. The first call gets 2 s; Kamailio hangs it up (the caller would
+    stay), its record costs what it lasted, and once the day's budget is spent the next call is
+    refused with the decision's 403."""
+    deck = switch.workdir / "deck.csv"
+    deck.write_text("prefix,country,rate,connect_fee,initial_increment,subsequent_increment\n1,US,0.60,0,1,1\n")
+    subprocess.run(
+        [sys.executable, "-m", "outbound_profiles", "rate-decks", "import", str(deck)],
+        env={**os.environ, "OUTBOUND_PROFILES_DATABASE_URL": switch.database_url},
+        cwd=switch.workdir,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    connection = httpx.post(
+        f"{switch.base_url}/security/connections", json={"connection_name": "budget"}, headers=switch.tenant
+    ).json()
+    profile = httpx.post(
+        f"{switch.base_url}/termination/endpoints",
+        json={
+            "connection_ids": [connection["id"]],
+            "whitelisted_destinations": ["US"],
+            "daily_spend_limit": "0.02",
+            "daily_spend_limit_enabled": True,
+        },
+        headers=switch.tenant,
+    ).json()
+    deadline = time.monotonic() + 10
+    while True:  # the server loads a new deck within a second
+        figures = httpx.post(
+            f"{switch.base_url}/termination/endpoints/{profile['id']}/actions/simulate_call",
+            json={"to": US.format(150), "from": "+13125550100"},
+            headers=switch.tenant,
+        ).json()["figures"]
+        if figures["rate"] == "0.60":
+            break
+        assert time.monotonic() < deadline, f"the deck never came into effect: {figures}"
+        time.sleep(0.1)
+    assert figures["max_duration_seconds"] == 2
+
+    spent = Decimal(0)
+    outcomes = []
+    for number in range(151, 155):  # "wait": the caller never hangs up, the switch must
+        (outcome,) = place_calls(
+            switch.workdir, switch.kamailio_port, [Call(US.format(number), connection["id"], "wait")], concurrent=1
+        )
+        outcomes.append(outcome)
+        if outcome.code != 200:
+            break
+        record = switch.records()[outcome.call_id]
+        assert record.end_reason == "completed"
+        # Cut at what the budget left bought; the dialog timer counts whole seconds.
+        assert 1 <= record.duration_seconds <= 3, record.duration_seconds
+        assert record.cost_micros == record.duration_seconds * 10_000
+        spent += Decimal(record.cost_micros) / 1_000_000
+    assert (outcomes[-1].code, outcomes[-1].reason) == (403, "daily_spend_limit_reached"), outcomes
+    assert Decimal("0.02") <= spent <= Decimal("0.03")  # past the limit by the timer's second at most
+    usage = httpx.get(f"{switch.base_url}/termination/endpoints/{profile['id']}/usage", headers=switch.tenant)
+    assert Decimal(usage.json()["spend"]) == spent
