@@ -145,7 +145,13 @@ def measure(args: argparse.Namespace, wrk: str) -> int:
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="pg-ratio-")))
         url = stack.enter_context(pg.fresh_database(args.postgres, args.database, keep=args.keep_database))
-        env = {**os.environ, "OUTBOUND_PROFILES_DATABASE_URL": url, "OUTBOUND_PROFILES_LOG_LEVEL": "warning"}
+        # The control plane alone: several workers need Redis for the data plane's counters.
+        env = {
+            **os.environ,
+            "OUTBOUND_PROFILES_DATABASE_URL": url,
+            "OUTBOUND_PROFILES_LOG_LEVEL": "warning",
+            "OUTBOUND_PROFILES_DATA_PLANE": "off",
+        }
         token = create_user("bench@example.com", env, tmp)["token"]
         app_port = stack.enter_context(server("app", app_command(args.workers), env=env, cwd=tmp))
         ids, bodies = set_up_profiles(app_port, token, args.profiles)
