@@ -12,6 +12,7 @@ targets depend on `outbound_profiles`) and rates with the new deck from then on.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from operator import itemgetter
 
@@ -46,7 +47,8 @@ def parse(raw: bytes) -> list[StoredRow]:
             [Problem(ErrorCode.BAD_REQUEST, f"line {line}: the rate deck is not UTF-8 text.", line=line, column=1)]
         ) from error
     parser = DeckParser(chunk_rows=1 << 62)  # one chunk: the file is in memory already
-    rows = [row for chunk in parser.chunks(text.splitlines(keepends=True)) for row in chunk]
+    # Lines as a file opened with newline="" gives them to the csv module (as `rate-decks import` does).
+    rows = [row for chunk in parser.chunks(io.StringIO(text, newline="")) for row in chunk]
     if parser.failed:
         problems = [Problem(ErrorCode.BAD_REQUEST, f"{p}.", line=p.line, column=p.column) for p in parser.problems]
         if parser.more_problems:
