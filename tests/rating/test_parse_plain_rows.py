@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from outbound_profiles.rating.parse import DeckParser, StoredRow
+from outbound_profiles.rating.parse import DeckParser, Problem, StoredRow
 
 DECKS = [
     "prefix,country,rate\n1,us,0.01\n44,,0\n800,GB,123456789.123456\n",
@@ -18,7 +18,7 @@ DECKS = [
 ]
 
 
-def _parsed(text: str) -> tuple[list[StoredRow], list[object], int]:
+def _parsed(text: str) -> tuple[list[StoredRow], list[Problem], int]:
     parser = DeckParser()
     rows = [row for chunk in parser.chunks(text.splitlines(keepends=True)) for row in chunk]
     return rows, parser.problems, parser.rows
