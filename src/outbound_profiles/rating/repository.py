@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-import psycopg
 from sqlalchemy import Connection, and_, delete, func, insert, select, update
 from sqlalchemy.util import await_only
 
@@ -246,10 +245,10 @@ def write_sorted_rows(connection: Connection, deck_id: int, rows: list[StoredRow
     if connection.dialect.name == "sqlite":
         driver_of(connection).executemany(_INSERT_SQLITE, [(deck_id, *row) for row in rows])
         return
-    driver = connection.connection.driver_connection
-    if not isinstance(driver, psycopg.AsyncConnection):
+    if not connection.dialect.is_async:
         _copy(connection, "rate_deck_rows", _COLUMNS, ((deck_id, *row) for row in rows))
         return
+    driver: Any = connection.connection.driver_connection  # psycopg's AsyncConnection
 
     async def copy() -> None:
         async with driver.cursor() as cursor, cursor.copy(f"COPY rate_deck_rows ({_COLUMNS}) FROM STDIN") as out:
