@@ -56,6 +56,7 @@ def target() -> Target:
         cps=1_000_000,
         ports=None,
         tariff=False,
+        rate_deck_id=None,
         recording_type="none",
         recording_numbers=frozenset(),
         recording_format="wav",

@@ -29,6 +29,8 @@ from outbound_profiles.observability.router import router as metrics_router
 from outbound_profiles.profiles.fast_update import FastUpdate
 from outbound_profiles.profiles.router import router as profiles_router
 from outbound_profiles.rating.default_deck import DefaultDeck
+from outbound_profiles.rating.profile_decks import ProfileDecks
+from outbound_profiles.rating.router import router as rate_decks_router
 from outbound_profiles.v2.billing_groups import router as v2_billing_groups_router
 from outbound_profiles.v2.profiles import router as v2_profiles_router
 
@@ -37,7 +39,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     settings = settings or Settings.from_env()
     database = database or Database(build_engine(settings))
     metrics = Metrics(database)
-    decks = DefaultDeck()
+    decks = ProfileDecks(database, DefaultDeck())
     data_plane = None
     starts: list[Any] = [lambda: database.start_checkpoints(), database.start_watching]
     stops: list[Any] = [database.stop_watching, database.close_connections, database.dispose, metrics.close]
@@ -57,6 +59,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             profiles_router,
             simulate_call,
             usage,
+            rate_decks_router,
             authorizations_router,
             cdrs_router,
             connections_router,

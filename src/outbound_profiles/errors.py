@@ -11,7 +11,8 @@
     ├── PayloadTooLarge          413        body over the limit
     └── ServiceUnavailable       503 10503  a part of the service that is switched off
 
-Each problem carries a JSON pointer into the body or the name of a query parameter.
+Each problem carries a JSON pointer into the body or the name of a query parameter (or, for an
+uploaded CSV file, its line and column).
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ class Problem:
     detail: str
     pointer: str | None = None
     parameter: str | None = None
+    # Where in an uploaded file (a rate deck's CSV): 1-based line and column.
+    line: int | None = None
+    column: int | None = None
 
 
 class ApiError(Exception):

@@ -72,9 +72,11 @@ _UNKNOWN: Final = Target(0, False, 0, None, None)  # what a connection id no con
 
 
 class Decks(Protocol):
-    """The default rate deck, held in memory and replaced whole when another is imported."""
+    """The rate decks held in memory: the default one, replaced whole when another is imported, and
+    profiles' own (`rating/profile_decks.py`)."""
 
     def current(self) -> Rates | None: ...
+    async def for_profile(self, profile: ProfileSnapshot | None) -> Rates | None: ...
     async def watch(self, database: Database) -> None: ...
 
 
@@ -143,7 +145,7 @@ class DataPlane:
             return remembered
         now = time.time()
         target = await self._target(call.connection_id)
-        outcome = decide(call, target, self._deck(target), now)
+        outcome = decide(call, target, await self._deck(target), now)
         if isinstance(outcome, Denied):
             return self._deny(call, outcome)
         max_duration = None
@@ -234,8 +236,8 @@ class DataPlane:
         fill(connection, self.targets, connection_id, found)
         return found
 
-    def _deck(self, target: Target | None) -> Rates | None:
-        return self.decks.current()
+    async def _deck(self, target: Target | None) -> Rates | None:
+        return await self.decks.for_profile(None if target is None else target.profile)
 
     # --- end, keepalive
 
@@ -314,7 +316,7 @@ class DataPlane:
     async def simulated(self, target: Target, to: str, caller: str) -> SimulationOut:
         now = time.time()
         call = Call("", "", to, caller)
-        outcome = decide(call, target, self._deck(target), now)
+        outcome = decide(call, target, await self._deck(target), now)
         assert target.profile is not None
         profile = target.profile
         destination = outcome.destination

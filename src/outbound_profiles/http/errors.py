@@ -9,6 +9,7 @@ import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFoundException
 
+from outbound_profiles.config import MAX_BODY_BYTES
 from outbound_profiles.errors import ApiError, ErrorCode, NotFound, PayloadTooLarge, Problem
 from outbound_profiles.http.allow import with_head
 from outbound_profiles.http.schemas import ErrorEnvelope, ErrorObject, ErrorSource
@@ -35,6 +36,8 @@ def envelope(problems: tuple[Problem, ...]) -> ErrorEnvelope:
                 if p.pointer is not None
                 else ErrorSource(parameter=p.parameter)
                 if p.parameter is not None
+                else ErrorSource(line=p.line, column=p.column)
+                if p.line is not None and p.column is not None
                 else msgspec.UNSET,
             )
             for p in problems
@@ -56,11 +59,20 @@ def handle_api_error(_: Request[Any, Any, Any], exc: ApiError) -> Response[Error
     return error_response(exc.status, exc.problems)
 
 
+def _body_limit(request: Request[Any, Any, Any]) -> int:
+    try:
+        limit = request.route_handler.resolve_request_max_body_size()
+    except Exception:  # no route: the application's limit
+        limit = None
+    return limit or MAX_BODY_BYTES
+
+
 def handle_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorEnvelope]:
     if isinstance(exc, NotFoundException):
         return handle_api_error(_, NotFound("No such route."))
     if exc.status_code == 413:
-        return handle_api_error(_, PayloadTooLarge(1024 * 1024))
+        # The route's own limit (a rate deck's is larger than the JSON bodies').
+        return handle_api_error(_, PayloadTooLarge(_body_limit(_)))
     if exc.status_code >= 500:
         if exc.detail == _CLIENT_WENT_AWAY:
             # Not the server's failure: the client closed the connection, or the server closed it when

@@ -216,6 +216,10 @@ def document_parsed_inputs(app: Litestar) -> None:
                     content={"application/json": OpenAPIMediaType(schema=Reference(f"#/components/schemas/{name}"))},
                     required=True,
                 )
+            if handler.opt.get("csv_body"):
+                operation.request_body = RequestBody(
+                    content={"text/csv": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))}, required=True
+                )
             parameters = [
                 Parameter(name=name, param_in="query", schema=schema, description=description, required=False)
                 for name, schema, description in handler.opt.get("query_parameters", ())
@@ -258,7 +262,9 @@ def document_parsed_inputs(app: Litestar) -> None:
                     description=_DATA_PLANE_OFF, content={"application/json": error}
                 )
             for status, description in _ERRORS.items():
-                if (status == "404" and "{" not in path) or (status == "413" and "body" not in handler.opt):
+                if (status == "404" and "{" not in path) or (
+                    status == "413" and not {"body", "csv_body"} & handler.opt.keys()
+                ):
                     continue
                 if path.startswith("/v2/") and status == "400":
                     # API v2 answers 422 where v1 answers 400 (and never Litestar's own 400).

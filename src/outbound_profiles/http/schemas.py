@@ -9,6 +9,8 @@ from msgspec import UNSET, UnsetType
 class ErrorSource(msgspec.Struct, omit_defaults=True):
     pointer: str | UnsetType = UNSET
     parameter: str | UnsetType = UNSET
+    line: int | UnsetType = UNSET  # an uploaded CSV file's line (1-based)
+    column: int | UnsetType = UNSET  # and column (1-based)
 
 
 class ErrorObject(msgspec.Struct, omit_defaults=True):

@@ -35,6 +35,9 @@ outbound_profiles = Table(
     Column("calling_window_start_time", String(8), nullable=True),
     Column("calling_window_end_time", String(8), nullable=True),
     Column("calling_window_calls_per_cld", Integer, nullable=True),
+    # The profile's own rate deck in effect (rate_decks.id), null: the default deck. Set with the
+    # deck, in the same transaction, which also bumps `version` (rating/custom_decks.py).
+    Column("rate_deck_id", BigInteger, nullable=True),
     # Bumped by every change: the basis of ETags and of cache invalidation.
     Column("version", Integer, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),

@@ -4,7 +4,7 @@ from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, PrimaryKe
 
 from outbound_profiles.models.base import UtcDateTime, metadata
 
-# A rate deck: the operator's default one (profile_id null), or later a profile's own. A deck is
+# A rate deck: the operator's default one (profile_id null), or a profile's own. A deck is
 # written whole while `importing`, then put `in_effect` in one short transaction that retires the
 # one before it (rating/repository.py); a retired deck's rows are deleted after the switch.
 rate_decks = Table(
@@ -25,6 +25,14 @@ rate_decks = Table(
         postgresql_where=text("profile_id IS NULL AND state = 'in_effect'"),
     ),
     Index("ix_rate_decks_profile_id", "profile_id"),
+    # At most one custom deck in effect per profile (migration 0012).
+    Index(
+        "uq_rate_decks_profile_in_effect",
+        "profile_id",
+        unique=True,
+        sqlite_where=text("profile_id IS NOT NULL AND state = 'in_effect'"),
+        postgresql_where=text("profile_id IS NOT NULL AND state = 'in_effect'"),
+    ),
 )
 
 # One row per prefix of a deck. Money is decimal text, exact and the same on every database.

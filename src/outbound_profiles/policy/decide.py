@@ -96,6 +96,7 @@ class ProfileSnapshot:
     cps: int
     ports: int | None
     tariff: bool  # usage_payment_method "tariff": always the default deck
+    rate_deck_id: int | None  # the profile's own deck in effect (used unless `tariff`)
     recording_type: str
     recording_numbers: frozenset[str]
     recording_format: str
@@ -116,6 +117,7 @@ class ProfileSnapshot:
             cps=profile.cps_limit + profile.cps_limit_increase,
             ports=profile.ports,
             tariff=profile.usage_payment_method == "tariff",
+            rate_deck_id=profile.rate_deck_id,
             recording_type=profile.call_recording_type,
             recording_numbers=frozenset(profile.call_recording_phone_numbers),
             recording_format=profile.call_recording_format,

@@ -54,6 +54,7 @@ class Profile(msgspec.Struct, kw_only=True):
     daily_spend_limit_enabled: bool
     billing_group_id: str | None
     calling_window: CallingWindow | None = None
+    rate_deck_id: int | None = None  # the profile's own rate deck in effect; set by its upload only
     version: int
     created_at: datetime
     updated_at: datetime

@@ -9,6 +9,12 @@ from outbound_profiles.profiles.schemas import DestinationFormat, ProfileOut
 from outbound_profiles.profiles.views import Attached
 
 
+def rate_deck_path(profile_id: int) -> str:
+    """Where a profile's own rate deck is downloaded, relative to the API's root (the same behind
+    any host or proxy, so the ETag does not depend on it)."""
+    return f"/termination/endpoints/{profile_id}/rate_deck"
+
+
 def render(profile: Profile, attached: Attached, fmt: DestinationFormat | None = None) -> ProfileOut:
     shown = fmt or profile.whitelisted_destination_format
     views = list(attached.shown)
@@ -28,8 +34,8 @@ def render(profile: Profile, attached: Attached, fmt: DestinationFormat | None =
         active=profile.active,
         tag_list=profile.tag_list,
         usage_payment_method=profile.usage_payment_method,
-        custom_rate_deck=False,
-        rate_deck_url=None,
+        custom_rate_deck=profile.rate_deck_id is not None,
+        rate_deck_url=None if profile.rate_deck_id is None else rate_deck_path(profile.id),
         whitelisted_destination_format=shown,
         whitelisted_destinations=list(stored)
         if shown == "alpha2"

@@ -36,6 +36,19 @@ _MONEY = re.compile(r"(?:0|[1-9][0-9]{0,8})(?:\.[0-9]{1,6})?")
 _SECONDS = re.compile(r"[1-9][0-9]{0,5}")  # 1 to 999,999
 
 
+# A row whose every field is well formed, for each header width (3 to 6 columns): fields joined by
+# commas (a field holding one cannot match, as no field's pattern has one); absent optional fields
+# are empty groups.
+_FIELDS = (
+    r"([1-9][0-9]{0,14})",
+    r"([A-Za-z]{2}|)",
+    rf"({_MONEY.pattern})",
+    rf"({_MONEY.pattern}|)",
+    rf"({_SECONDS.pattern}|)",
+    rf"({_SECONDS.pattern}|)",
+)
+_PLAIN_ROWS = {width: re.compile(",".join(_FIELDS[:width]) + "()" * (6 - width)) for width in range(3, 7)}
+
 _HEADER = "prefix,country,rate[,connect_fee[,initial_increment[,subsequent_increment]]]"
 
 
@@ -91,11 +104,29 @@ class DeckParser:
         seen: dict[int, int] = {}  # encoded prefix -> line
         chunk: list[StoredRow] = []
         problem = self._problem
+        plain = _PLAIN_ROWS[width].fullmatch
         for fields in reader:
             if not fields or fields == [""]:
                 continue  # a blank line
             line = reader.line_num
             self.rows += 1
+            # The usual row, every field well formed, checked by one pattern; any other goes the long
+            # way, which names its problems. The same rows either way (tests/rating/test_parse.py).
+            match = plain(",".join(fields)) if len(fields) == width else None
+            if match is not None:
+                prefix, country, rate, fee, initial, subsequent = match.groups("")
+                country = country.upper()
+                key = encode(prefix)
+                if (not country or country in BY_ALPHA2) and key not in seen:
+                    seen[key] = line
+                    if not self.failed:
+                        chunk.append(
+                            StoredRow(prefix, country, rate, fee or "0", int(initial or 60), int(subsequent or 60))
+                        )
+                        if len(chunk) >= self._chunk_rows:
+                            yield chunk
+                            chunk = []
+                    continue
             if len(fields) > width:
                 problem(line, width + 1, f"{len(fields)} fields, but the header has {width} columns")
                 continue

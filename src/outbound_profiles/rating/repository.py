@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, insert, select, update
+from sqlalchemy.util import await_only
 
 from outbound_profiles.db.group_commit import driver_of
 from outbound_profiles.models import rate_deck_rows, rate_decks
@@ -224,3 +225,70 @@ def _stored_rows(connection: Connection, deck_id: int) -> Iterable[tuple[str, st
         yield from cursor
     finally:
         cursor.close()
+
+
+# --- a profile's own deck (rating/custom_decks.py): written whole in the request's transaction
+
+
+def insert_custom_deck(connection: Connection, *, deck_id: int, profile_id: int, row_count: int, now: datetime) -> None:
+    """A profile's deck, in effect at once: its rows are written in the same transaction."""
+    connection.execute(
+        insert(rate_decks).values(
+            id=deck_id, profile_id=profile_id, state=IN_EFFECT, row_count=row_count, created_at=now, in_effect_at=now
+        )
+    )
+
+
+def write_sorted_rows(connection: Connection, deck_id: int, rows: list[StoredRow]) -> None:
+    """`rows` (sorted by prefix, the primary key's order) into the deck, with the driver's bulk path:
+    sqlite3's `executemany`, psycopg's COPY (on the asynchronous driver of a request too)."""
+    if connection.dialect.name == "sqlite":
+        driver_of(connection).executemany(_INSERT_SQLITE, [(deck_id, *row) for row in rows])
+        return
+    if not connection.dialect.is_async:
+        _copy(connection, "rate_deck_rows", _COLUMNS, ((deck_id, *row) for row in rows))
+        return
+    driver: Any = connection.connection.driver_connection  # psycopg's AsyncConnection
+
+    async def copy() -> None:
+        async with driver.cursor() as cursor, cursor.copy(f"COPY rate_deck_rows ({_COLUMNS}) FROM STDIN") as out:
+            for row in rows:
+                await out.write_row((deck_id, *row))
+
+    await_only(copy())  # the request runs in SQLAlchemy's greenlet bridge (db/database.py)
+
+
+def delete_profile_decks(connection: Connection, profile_id: int, *, keep: int | None = None) -> int:
+    """Every deck of the profile but `keep`, rows and all; how many rows were deleted."""
+    condition = [rate_decks.c.profile_id == profile_id]
+    if keep is not None:
+        condition.append(rate_decks.c.id != keep)
+    decks = select(rate_decks.c.id).where(*condition)
+    deleted = int(connection.execute(delete(rate_deck_rows).where(rate_deck_rows.c.deck_id.in_(decks))).rowcount)
+    connection.execute(delete(rate_decks).where(*condition))
+    return deleted
+
+
+def custom_deck_rows(connection: Connection, deck_id: int) -> list[tuple[str, str, str, str, int, int]]:
+    """The deck's rows as stored, in prefix order."""
+    rows = connection.execute(
+        select(
+            rate_deck_rows.c.prefix,
+            rate_deck_rows.c.country,
+            rate_deck_rows.c.rate,
+            rate_deck_rows.c.connect_fee,
+            rate_deck_rows.c.initial_increment,
+            rate_deck_rows.c.subsequent_increment,
+        )
+        .where(rate_deck_rows.c.deck_id == deck_id)
+        .order_by(rate_deck_rows.c.prefix)
+    )
+    return [tuple(row) for row in rows]
+
+
+def profile_deck_id(connection: Connection, profile_id: int) -> int | None:
+    """The id of the profile's own deck in effect, if it has one."""
+    deck_id: int | None = connection.execute(
+        select(rate_decks.c.id).where(rate_decks.c.profile_id == profile_id, rate_decks.c.state == IN_EFFECT)
+    ).scalar_one_or_none()
+    return deck_id

@@ -11,6 +11,7 @@ call_recording_type, ..._phone_numbers, ..._format, ..._channels
                                                       call_recording_caller_phone_numbers, ...}
 connections                          connections_count
 (not shown)                          calling_window (times shown as HH:MM:SS.00Z)
+custom_rate_deck, rate_deck_url      the same (read-only; the URL is v1's rate deck path)
 timestamps with microseconds         timestamps with milliseconds (as Telnyx's v2 examples)
 """
 
@@ -24,6 +25,7 @@ import msgspec
 from outbound_profiles.billing_groups.schemas import BillingGroupOut
 from outbound_profiles.domain.timestamps import iso8601
 from outbound_profiles.errors import Problem
+from outbound_profiles.profiles.render import rate_deck_path
 from outbound_profiles.profiles.views import ProfileView
 from outbound_profiles.v2 import calling_window
 from outbound_profiles.v2.schemas import (
@@ -138,6 +140,8 @@ def profile_out(view: ProfileView) -> OutboundVoiceProfileOut:
             calls_per_cld=window.calls_per_cld,
         ),
         billing_group_id=p.billing_group_id,
+        custom_rate_deck=p.rate_deck_id is not None,
+        rate_deck_url=None if p.rate_deck_id is None else rate_deck_path(p.id),
         created_at=milliseconds(iso8601(p.created_at)),
         updated_at=milliseconds(iso8601(p.updated_at)),
     )

@@ -47,7 +47,9 @@ CallsPerCldV2 = Annotated[
 Timestamp = Annotated[str, Meta(description="ISO 8601, UTC, milliseconds", examples=["2026-11-27T04:05:06.123Z"])]
 
 # Fields of a v2 object that a client may send back as it read them: ignored.
-PROFILE_READ_ONLY = frozenset({"id", "record_type", "connections_count", "created_at", "updated_at"})
+PROFILE_READ_ONLY = frozenset(
+    {"id", "record_type", "connections_count", "custom_rate_deck", "rate_deck_url", "created_at", "updated_at"}
+)
 BILLING_GROUP_READ_ONLY = frozenset({"organization_id", "deleted_at"})
 
 
@@ -129,6 +131,10 @@ class OutboundVoiceProfileOut(msgspec.Struct):
     call_recording: CallRecordingOut
     calling_window: CallingWindowOut | None
     billing_group_id: str | None
+    custom_rate_deck: Annotated[bool, Meta(description="The profile has its own rate deck")]
+    rate_deck_url: Annotated[
+        str | None, Meta(description="Where its own rate deck is downloaded (API v1 path); null without one")
+    ]
     created_at: Timestamp
     updated_at: Timestamp
 
