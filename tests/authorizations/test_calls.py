@@ -11,6 +11,7 @@ import pytest
 from litestar.testing import TestClient
 
 from outbound_profiles.app import create_app
+from outbound_profiles.authorizations import service
 from outbound_profiles.config import Settings
 from outbound_profiles.db.database import Database
 from outbound_profiles.db.engine import build_engine
@@ -145,3 +146,25 @@ def test_a_reservation_whose_request_died_is_taken_over_by_its_retry(switch: Swi
     assert switch.authorize(connection["id"])["reason"] == "profile_ports_exhausted"
     assert switch.end("orphan", 4).status_code == 200
     assert switch.authorize(connection["id"])["decision"] == "allow"
+
+
+def test_a_call_that_cannot_be_ended_holds_up_no_other_expiry(
+    switch: Switch, line: Line, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    switch.authorize(line.connection_id, call_id="stuck")
+    switch.authorize(line.connection_id, call_id="fine")
+    real = service._finish
+
+    def failing(connection: Any, row: Any, *args: Any) -> Any:
+        if row.call_id == "stuck":
+            raise RuntimeError("this call cannot be ended")
+        return real(connection, row, *args)
+
+    monkeypatch.setattr(service, "_finish", failing)
+    database.run_sync(lambda c: c.exec_driver_sql("UPDATE calls SET lease_expires_at = started_at"), write=True)
+    data_plane = switch.client.app.state.data_plane
+    with switch.client.portal() as portal:
+        portal.call(data_plane.sweep)
+    assert switch.end("fine").json()["end_reason"] == "lease_expired"
+    monkeypatch.setattr(service, "_finish", real)
+    assert switch.end("stuck").json()["end_reason"] in ("completed", "lease_expired")

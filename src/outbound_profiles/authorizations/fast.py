@@ -76,6 +76,9 @@ class FastAuthorize:
         scope["path_template"] = PATH
         try:
             answer = await data_plane.authorize(Call(asked.call_id, asked.connection_id, asked.to, asked.from_))
+        except ApiError as refused:  # a call id of another connection's call
+            await _refuse(send, refused)
+            return
         except Exception as error:  # as Litestar's last-resort handler does
             log_unexpected("POST", PATH, error)
             await answer_json(send, 500, [], _UNEXPECTED_BODY)
@@ -95,15 +98,20 @@ class FastAuthorize:
         scope["path_template"] = _END_TEMPLATE
         try:
             record = await data_plane.end(call_id, asked.duration_seconds)
-        except ApiError as refused:  # an unknown call: the route's 404, as Litestar would send it
-            headers = [(b"x-should-retry", b"false")] if refused.status < 500 else []
-            await answer_json(send, refused.status, headers, _encoder.encode(envelope(refused.problems)))
+        except ApiError as refused:  # an unknown call: the route's 404
+            await _refuse(send, refused)
             return
         except Exception as error:
             log_unexpected("POST", scope["path"], error)
             await answer_json(send, 500, [], _UNEXPECTED_BODY)
             return
         await answer_json(send, 200, [], _encoder.encode(record))
+
+
+async def _refuse(send: Send, refused: ApiError) -> None:
+    """A refusal as Litestar's handler sends it (http/errors.py)."""
+    headers = [(b"x-should-retry", b"false")] if refused.status < 500 else []
+    await answer_json(send, refused.status, headers, _encoder.encode(envelope(refused.problems)))
 
 
 def _remembered_switch(data_plane: DataPlane, headers: RawHeaders) -> bool:

@@ -141,7 +141,7 @@ def keepalive(connection: Connection, call_id: str, at: datetime, lease_expires_
 def expired(connection: Connection, now: datetime, limit: int) -> Sequence[Record]:
     """Active calls whose lease has run out (at most `limit`), the longest expired first."""
     return connection.execute(
-        select(calls)
+        select(calls.c.call_id)
         .where(calls.c.ended_at.is_(None), calls.c.lease_expires_at <= now)
         .order_by(calls.c.lease_expires_at)
         .limit(limit)

@@ -8,10 +8,11 @@ import msgspec
 from msgspec import Meta
 
 # A SIP Call-ID is printable text; no NUL (PostgreSQL cannot store one).
-CallId = Annotated[str, Meta(min_length=1, max_length=255, pattern=r"^[^\x00-\x1f\x7f]*$")]
+MAX_CALL_ID = 255
+CallId = Annotated[str, Meta(min_length=1, max_length=MAX_CALL_ID, pattern=r"^[^\x00-\x1f\x7f]*$")]
 Number = Annotated[str, Meta(min_length=1, max_length=32, pattern=r"^[^\x00-\x1f\x7f]*$")]
 Caller = Annotated[str, Meta(max_length=64, pattern=r"^[^\x00-\x1f\x7f]*$")]
-# One day at most: a longer call is ended by its lease (`lease_expired`) anyway.
+# A week at most: a longer call is ended by its lease (`lease_expired`) anyway.
 Duration = Annotated[int, Meta(ge=0, le=86_400 * 7)]
 
 

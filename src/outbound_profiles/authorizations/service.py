@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
@@ -27,6 +29,7 @@ from sqlalchemy import Connection
 from outbound_profiles.accounts.account import Account
 from outbound_profiles.authorizations import repository
 from outbound_profiles.authorizations.schemas import (
+    MAX_CALL_ID,
     AuthorizationOut,
     CallOut,
     Figures,
@@ -39,7 +42,7 @@ from outbound_profiles.db.cache import Cache
 from outbound_profiles.db.database import Database, fill
 from outbound_profiles.domain.money import format_micros
 from outbound_profiles.domain.timestamps import iso8601 as iso
-from outbound_profiles.errors import NotFound, ServiceUnavailable
+from outbound_profiles.errors import NotFound, ResourceInUse, ServiceUnavailable
 from outbound_profiles.models import outbound_profiles
 from outbound_profiles.policy.decide import (
     REASONS,
@@ -67,6 +70,7 @@ GRACE_S: Final = 60  # beyond max_duration_seconds, before a silent call's lease
 SWEEP_INTERVAL_S: Final = 1.0
 RECORD_WAIT_S: Final = 0.5  # how long a reserved call may take to be recorded by the request that reserved it
 _MAX_REMEMBERED_DENIALS: Final = 100_000
+_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")  # what a call id may not hold (schemas.CallId)
 _PROFILE_COLUMNS: Final = tuple(column.name for column in outbound_profiles.c)
 _UNKNOWN: Final = Target(0, False, 0, None, None)  # what a connection id no connection has is cached as
 
@@ -108,7 +112,7 @@ class DataPlane:
             "decision_targets", depends_on=TARGET_TABLES, cleared_by_writes=True
         )
         # A denied call is not written anywhere: a retry of it is answered from here.
-        self._denials: OrderedDict[str, AuthorizationOut] = OrderedDict()
+        self._denials: OrderedDict[tuple[str, str], AuthorizationOut] = OrderedDict()  # by connection and call
         # Releases the counters could not take (Redis unreachable), tried again by the sweeper.
         self._pending_releases: list[tuple[int, int, str]] = []
         self._tasks: list[asyncio.Task[None]] = []
@@ -140,30 +144,30 @@ class DataPlane:
         return answer
 
     async def _authorize(self, call: Call) -> AuthorizationOut:
-        remembered = self._denials.get(call.call_id)
+        remembered = self._denials.get((call.connection_id, call.call_id))
         if remembered is not None:
             return remembered
         now = time.time()
         target = await self._target(call.connection_id)
         outcome = decide(call, target, await self._deck(target), now)
         if isinstance(outcome, Denied):
-            return self._deny(call, outcome)
+            return await self._deny(call, outcome)
         max_duration = None
         if outcome.profile.daily_spend_limit is not None:
             spent = await self._spent(outcome.target.account_id, outcome.profile.id, now)
             reason, max_duration = spend_refusal(outcome, _dollars(spent))
             if reason is not None:
-                return self._deny(call, Denied(reason, target, outcome.destination, outcome.row))
+                return await self._deny(call, Denied(reason, target, outcome.destination, outcome.row))
         admission = _admission(call, outcome, now)
         try:
             admitted = await self._counted(admission.account_id, lambda: self.counters.admit(admission))
         except CountersUnavailable:
             if not self.fail_open:
-                return self._deny(call, Denied("counters_unavailable", target, outcome.destination, outcome.row))
+                return await self._deny(call, Denied("counters_unavailable", target, outcome.destination, outcome.row))
             logger.warning("counters unreachable: call %s allowed without a reservation (fail open)", call.call_id)
             admitted = None
         if admitted == "held":
-            first = await self._first_answer(call.call_id)
+            first = await self._first_answer(call)
             if first is not None:
                 return first
             # Reserved, never recorded: the request that reserved it died (a node crashed between the
@@ -171,7 +175,7 @@ class DataPlane:
             logger.warning("call %s was reserved but not recorded: recorded now, on its retry", call.call_id)
             admitted = None
         if admitted is not None:
-            return self._deny(call, Denied(admitted, target, outcome.destination, outcome.row))
+            return await self._deny(call, Denied(admitted, target, outcome.destination, outcome.row))
         answer = _allow(call, outcome, now, self.lease_s, max_duration)
         values = _call_row(call, outcome, answer, now)
         try:
@@ -182,7 +186,7 @@ class DataPlane:
         if existing is not None:  # the id was used already (a retry of an ended call, or on another node)
             if existing.ended_at is not None or existing.outbound_profile_id != outcome.profile.id:
                 await self._release(outcome.target.account_id, outcome.profile.id, call.call_id)
-            return msgspec.json.decode(existing.decision, type=AuthorizationOut)
+            return _recorded(call, existing)
         return answer
 
     async def _spent(self, account_id: int, profile_id: int, now: float) -> int:
@@ -204,19 +208,24 @@ class DataPlane:
         logger.info("counters of account %s rebuilt from its %d active calls", account_id, len(rows))
         await self.counters.restore(account_id, [_held(row) for row in rows], _ms(time.time()))
 
-    async def _first_answer(self, call_id: str) -> AuthorizationOut | None:
+    async def _first_answer(self, call: Call) -> AuthorizationOut | None:
         """The recorded decision of a call the counters hold; None if it is still not recorded after
         the time a request takes to record it."""
-        row = await self.database.read(lambda c: repository.get(c, call_id))
+        row = await self.database.read(lambda c: repository.get(c, call.call_id))
         if row is None:  # reserved by a request perhaps still writing it: wait for it
             await asyncio.sleep(RECORD_WAIT_S)
-            row = await self.database.read(lambda c: repository.get(c, call_id))
-        return None if row is None else msgspec.json.decode(row.decision, type=AuthorizationOut)
+            row = await self.database.read(lambda c: repository.get(c, call.call_id))
+        return None if row is None else _recorded(call, row)
 
-    def _deny(self, call: Call, denied: Denied) -> AuthorizationOut:
+    async def _deny(self, call: Call, denied: Denied) -> AuthorizationOut:
+        """A refusal; unless the call was allowed before (a retry, after the limits changed): then
+        that first decision, which the database keeps."""
+        allowed = await self.database.read(lambda c: repository.get(c, call.call_id))
+        if allowed is not None:
+            return _recorded(call, allowed)
         answer = _denial(call, denied)
         if denied.reason != "counters_unavailable":  # a retry once they are back deserves a decision
-            self._denials[call.call_id] = answer
+            self._denials[(call.connection_id, call.call_id)] = answer
             if len(self._denials) > _MAX_REMEMBERED_DENIALS:
                 self._denials.popitem(last=False)
         return answer
@@ -242,6 +251,8 @@ class DataPlane:
     # --- end, keepalive
 
     async def end(self, call_id: str, duration_seconds: int | None) -> CallOut:
+        _check_id(call_id, f"No call with the id {call_id!r} was authorized.")
+
         def work(connection: Connection) -> tuple[Mapping[str, Any], bool]:
             row = repository.get(connection, call_id)
             if row is None:
@@ -264,6 +275,8 @@ class DataPlane:
         return _call_out(record)
 
     async def keepalive(self, call_id: str) -> CallOut:
+        _check_id(call_id, f"No active call with the id {call_id!r}.")
+
         def work(connection: Connection) -> Any:
             row = repository.get(connection, call_id)
             if row is None or row.ended_at is not None:
@@ -289,13 +302,23 @@ class DataPlane:
         pending, self._pending_releases = self._pending_releases, []
         for account_id, profile_id, call_id in pending:
             await self._release(account_id, profile_id, call_id)
-        expired = await self.database.write(_expire)
-        for record in expired:
-            logger.info("call %s ended: its lease ran out", record["call_id"])
-            await self._release(record["user_id"], record["outbound_profile_id"], record["call_id"])
+        now = datetime.now(UTC)
+        due = await self.database.read(lambda c: repository.expired(c, now, 1000))
+        ended = 0
+        for row in due:
+            # Each in a transaction of its own: a call that cannot be ended holds up no other.
+            try:
+                record = await self.database.write(functools.partial(_expire, call_id=row.call_id, now=now))
+            except Exception:
+                logger.exception("call %s could not be ended at the end of its lease; trying again", row.call_id)
+                continue
+            if record is not None:
+                ended += 1
+                logger.info("call %s ended: its lease ran out", row.call_id)
+                await self._release(record["user_id"], record["outbound_profile_id"], row.call_id)
         if self.observer is not None:
             self.observer.active_calls_now(await self.database.read(repository.count_active))
-        return len(expired)
+        return ended
 
     async def _sweep_forever(self) -> None:
         while True:
@@ -379,16 +402,28 @@ class DataPlane:
         )
 
 
-def _expire(connection: Connection) -> list[dict[str, Any]]:
-    """End the calls whose lease ran out (a thousand at most), billed to their last keepalive."""
-    now = datetime.now(UTC)
-    ended = []
-    for row in repository.expired(connection, now, 1000):
-        duration = max(0, int((row.last_keepalive_at - row.started_at).total_seconds()))
-        done = _finish(connection, row, now, duration, "lease_expired")
-        if done is not None:
-            ended.append(done)
-    return ended
+def _check_id(call_id: str, not_found: str) -> None:
+    """A call id no authorize could have taken (too long, a control character) names no call."""
+    if not 0 < len(call_id) <= MAX_CALL_ID or _CONTROL.search(call_id):
+        raise NotFound(not_found)
+
+
+def _recorded(call: Call, row: Any) -> AuthorizationOut:
+    """The first decision of a call allowed before, for a retry of it: the same connection's only
+    (a call id is the switch's, but another connection's call is not this caller's to read)."""
+    if str(row.connection_id) != call.connection_id:
+        raise ResourceInUse(f"The call id {call.call_id!r} is the id of another connection's call.")
+    return msgspec.json.decode(row.decision, type=AuthorizationOut)
+
+
+def _expire(connection: Connection, call_id: str, now: datetime) -> dict[str, Any] | None:
+    """End a call whose lease ran out, billed to its last keepalive; None if it was ended, or kept
+    alive, meanwhile."""
+    row = repository.get(connection, call_id)
+    if row is None or row.ended_at is not None or row.lease_expires_at > now:
+        return None
+    duration = max(0, int((row.last_keepalive_at - row.started_at).total_seconds()))
+    return _finish(connection, row, now, duration, "lease_expired")
 
 
 def _finish(connection: Connection, row: Any, at: datetime, duration: int, reason: str) -> dict[str, Any] | None:

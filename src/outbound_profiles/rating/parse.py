@@ -31,8 +31,9 @@ DEFAULTS = ("0", 60, 60)  # connect_fee, initial_increment, subsequent_increment
 REQUIRED = 3  # prefix, country, rate
 
 _PREFIX = re.compile(rf"[1-9][0-9]{{0,{MAX_PREFIX_DIGITS - 1}}}")
-# USD: no sign, no exponent, at most 6 decimals, below a billion.
-_MONEY = re.compile(r"(?:0|[1-9][0-9]{0,8})(?:\.[0-9]{1,6})?")
+# USD: no sign, no exponent, at most 6 decimals, below a million (so that no call's cost in
+# micro-dollars, for the longest call and increments, passes a 64-bit integer).
+_MONEY = re.compile(r"(?:0|[1-9][0-9]{0,5})(?:\.[0-9]{1,6})?")
 _SECONDS = re.compile(r"[1-9][0-9]{0,5}")  # 1 to 999,999
 
 
@@ -219,7 +220,7 @@ def _money_problem(text: str, what: str) -> str:
         return f"missing: {what}, such as 0.0123"
     if text.startswith("-"):
         return f"{text!r} is negative: {what} is 0 or more"
-    return f"{text!r} is not {what}: a decimal number with at most 6 decimals, such as 0.0123"
+    return f"{text!r} is not {what}: a decimal number below 1000000 with at most 6 decimals, such as 0.0123"
 
 
 def _seconds(text: str, line: int, column: int, problem: Callable[[int, int, str], None]) -> int:
