@@ -17,12 +17,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("calls") as batch:
-        batch.add_column(sa.Column("connect_fee", sa.String(length=20), nullable=True))
-        batch.add_column(sa.Column("initial_increment", sa.Integer(), nullable=True))
-        batch.add_column(sa.Column("subsequent_increment", sa.Integer(), nullable=True))
-        batch.add_column(sa.Column("billed_seconds", sa.Integer(), nullable=True))
-        batch.add_column(sa.Column("cost_micros", sa.BigInteger(), nullable=True))
+    # In place: nullable columns need no copy of the table.
+    op.add_column("calls", sa.Column("connect_fee", sa.String(length=20), nullable=True))
+    op.add_column("calls", sa.Column("initial_increment", sa.Integer(), nullable=True))
+    op.add_column("calls", sa.Column("subsequent_increment", sa.Integer(), nullable=True))
+    op.add_column("calls", sa.Column("billed_seconds", sa.Integer(), nullable=True))
+    op.add_column("calls", sa.Column("cost_micros", sa.BigInteger(), nullable=True))
     op.create_index("ix_calls_profile_started_at", "calls", ["outbound_profile_id", "started_at"])
     op.create_table(
         "daily_spend",
@@ -38,6 +38,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("daily_spend")
     op.drop_index("ix_calls_profile_started_at", table_name="calls")
-    with op.batch_alter_table("calls") as batch:
-        for name in ("cost_micros", "billed_seconds", "subsequent_increment", "initial_increment", "connect_fee"):
-            batch.drop_column(name)
+    for name in ("cost_micros", "billed_seconds", "subsequent_increment", "initial_increment", "connect_fee"):
+        op.drop_column("calls", name)  # in place (SQLite 3.35+)

@@ -21,8 +21,9 @@ _IN_EFFECT = "profile_id IS NOT NULL AND state = 'in_effect'"
 def upgrade() -> None:
     # No foreign key: rate_decks.profile_id already points the other way (and cascades); the
     # service sets both in one transaction.
-    with op.batch_alter_table("outbound_profiles", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("rate_deck_id", sa.BigInteger(), nullable=True))
+    # In place on both databases: a batch copy of outbound_profiles would run its foreign keys'
+    # ON DELETE actions on SQLite (connections are detached, decks deleted).
+    op.add_column("outbound_profiles", sa.Column("rate_deck_id", sa.BigInteger(), nullable=True))
     op.create_index(
         "uq_rate_decks_profile_in_effect",
         "rate_decks",
@@ -35,5 +36,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("uq_rate_decks_profile_in_effect", table_name="rate_decks")
-    with op.batch_alter_table("outbound_profiles", schema=None) as batch_op:
-        batch_op.drop_column("rate_deck_id")
+    op.drop_column("outbound_profiles", "rate_deck_id")  # in place (SQLite 3.35+), as in upgrade
