@@ -13,6 +13,7 @@ from outbound_profiles.accounts import service as accounts
 from outbound_profiles.db.database import Database
 from outbound_profiles.models import rate_deck_rows, rate_decks
 from outbound_profiles.rating.custom_decks import MAX_DECK_BYTES
+from outbound_profiles.rating.service import import_default_deck
 from tests.conftest import Api
 from tests.rating.helpers import HEADER, deck_lines
 
@@ -131,6 +132,25 @@ def test_without_a_deck_get_and_delete_are_404(api: Api) -> None:
         response = api.client.request(method, _url(profile), headers=api.tenant.headers)
         assert response.status_code == 404, method
         assert response.json()["errors"][0]["code"] == "10005"
+
+
+def test_get_downloads_the_deck_in_effect_the_default_one_without_an_own_or_by_tariff(
+    api: Api, database: Database
+) -> None:
+    import_default_deck(database, ["prefix,country,rate\n", "44,GB,0.02\n", "1,US,0.01\n"])
+    default = HEADER + "1,US,0.01,0,60,60\n44,GB,0.02,0,60,60\n"
+    plain = api.profile()
+    tariff = api.profile(usage_payment_method="tariff")
+    assert _put(api, tariff, DECK).status_code == 200  # its own deck does not rate its calls
+    for profile in (plain, tariff):
+        response = api.client.get(_url(profile), headers=api.tenant.headers)
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith("text/csv")
+        assert response.text == default, profile["usage_payment_method"]
+    assert _put(api, plain, DECK).status_code == 200
+    own = api.client.get(_url(plain), headers=api.tenant.headers).text
+    assert own != default
+    assert own.count("\n") == 4  # the header and the deck's three rows
 
 
 def test_another_tenants_profile_is_not_found_and_a_switch_token_is_forbidden(

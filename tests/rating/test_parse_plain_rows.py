@@ -9,7 +9,7 @@ import pytest
 from outbound_profiles.rating.parse import DeckParser, Problem, StoredRow
 
 DECKS = [
-    "prefix,country,rate\n1,us,0.01\n44,,0\n800,GB,123456789.123456\n",
+    "prefix,country,rate\n1,us,0.01\n44,,0\n800,GB,123456.123456\n",
     "prefix,country,rate,connect_fee\n1,US,0.01,\n44,GB,0.02,0.5\n",
     "prefix,country,rate,connect_fee,initial_increment\n1,US,0.01,0,1\n2,CA,0.01,,\n",
     "prefix,country,rate,connect_fee,initial_increment,subsequent_increment\r\n"
@@ -46,5 +46,5 @@ def test_a_good_deck_gives_its_rows_with_the_defaults() -> None:
     assert rows == [
         StoredRow("1", "US", "0.01", "0", 60, 60),
         StoredRow("44", "", "0", "0", 60, 60),
-        StoredRow("800", "GB", "123456789.123456", "0", 60, 60),
+        StoredRow("800", "GB", "123456.123456", "0", 60, 60),
     ]

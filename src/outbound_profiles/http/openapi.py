@@ -246,6 +246,10 @@ def document_parsed_inputs(app: Litestar) -> None:
                 success = operation.responses.get("200")
                 if isinstance(success, OpenAPIResponse):
                     success.headers = {**(success.headers or {}), "ETag": _ETAG}
+            if handler.opt.get("csv_download"):  # a streamed CSV file: its schema is text
+                success = operation.responses.get("200")
+                if isinstance(success, OpenAPIResponse):
+                    success.content = {str(handler.media_type): _CSV_MEDIA}
             csv = handler.opt.get("csv")
             if csv is not None:
                 success = operation.responses.get("200")

@@ -12,14 +12,16 @@ targets depend on `outbound_profiles`) and rates with the new deck from then on.
 
 from __future__ import annotations
 
+import functools
 import io
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from operator import itemgetter
 
 import msgspec
 from sqlalchemy import Connection
 
 from outbound_profiles.accounts.account import Account
+from outbound_profiles.db.database import Database
 from outbound_profiles.domain.ids import new_id
 from outbound_profiles.domain.timestamps import now
 from outbound_profiles.errors import ErrorCode, InvalidRequest, NotFound, Problem
@@ -87,19 +89,34 @@ def remove(connection: Connection, account: Account, profile_id: str) -> int:
     return removed
 
 
-def download(connection: Connection, account: Account, profile_id: str) -> Iterator[str]:
-    """The profile's deck as CSV lines (header first), read in one snapshot with the profile."""
-    deck_id = views.load(connection, account, profile_id).profile.rate_deck_id
+def in_effect(connection: Connection, account: Account, profile_id: str) -> tuple[int, int]:
+    """The id and row count of the deck that rates the profile's calls: its own, unless it pays by
+    tariff or has none; then the operator's default deck (a 404 when there is none either)."""
+    profile = views.load(connection, account, profile_id).profile
+    deck_id = profile.rate_deck_id if profile.usage_payment_method != "tariff" else None
     if deck_id is None:
-        raise _no_deck(profile_id)
-    rows = repository.custom_deck_rows(connection, deck_id)
-    return _csv(rows)
+        deck_id = repository.default_deck_id(connection)
+    count = None if deck_id is None else repository.deck_row_count(connection, deck_id)
+    if deck_id is None or count is None:
+        raise NotFound(f"No rate deck rates the calls of the outbound profile {profile_id!r}: none is in effect.")
+    return deck_id, count
 
 
-def _csv(rows: list[tuple[str, str, str, str, int, int]]) -> Iterator[str]:
-    yield ",".join(COLUMNS) + "\n"
-    for row in rows:
-        yield ",".join(map(str, row)) + "\n"
+async def download(database: Database, deck_id: int, rows: int) -> AsyncIterator[bytes]:
+    """A deck as CSV, header first, read in chunks in prefix order, each chunk a short read of its
+    own (a default deck may have millions of rows). Should the deck be replaced, and its rows deleted,
+    while it is read, the download stops short with an error, never as a file that looks whole."""
+    yield (",".join(COLUMNS) + "\n").encode()
+    after, sent = "", 0
+    while True:
+        chunk = await database.read(functools.partial(repository.deck_rows_after, deck_id=deck_id, after=after))
+        if not chunk:
+            break
+        yield "".join(",".join(map(str, row)) + "\n" for row in chunk).encode()
+        sent += len(chunk)
+        after = chunk[-1][0]
+    if sent != rows:
+        raise RuntimeError(f"rate deck {deck_id} changed during its download: {sent} of {rows} rows sent")
 
 
 def _save(connection: Connection, view: ProfileView, deck_id: int | None) -> None:

@@ -269,8 +269,18 @@ def delete_profile_decks(connection: Connection, profile_id: int, *, keep: int |
     return deleted
 
 
-def custom_deck_rows(connection: Connection, deck_id: int) -> list[tuple[str, str, str, str, int, int]]:
-    """The deck's rows as stored, in prefix order."""
+def profile_deck_id(connection: Connection, profile_id: int) -> int | None:
+    """The id of the profile's own deck in effect, if it has one."""
+    deck_id: int | None = connection.execute(
+        select(rate_decks.c.id).where(rate_decks.c.profile_id == profile_id, rate_decks.c.state == IN_EFFECT)
+    ).scalar_one_or_none()
+    return deck_id
+
+
+def deck_rows_after(
+    connection: Connection, deck_id: int, after: str, limit: int = 5_000
+) -> list[tuple[str, str, str, str, int, int]]:
+    """Up to `limit` of the deck's rows whose prefix sorts after `after`, in that order (a download's chunk)."""
     rows = connection.execute(
         select(
             rate_deck_rows.c.prefix,
@@ -280,15 +290,16 @@ def custom_deck_rows(connection: Connection, deck_id: int) -> list[tuple[str, st
             rate_deck_rows.c.initial_increment,
             rate_deck_rows.c.subsequent_increment,
         )
-        .where(rate_deck_rows.c.deck_id == deck_id)
+        .where(rate_deck_rows.c.deck_id == deck_id, rate_deck_rows.c.prefix > after)
         .order_by(rate_deck_rows.c.prefix)
-    )
+        .limit(limit)
+    ).all()
     return [tuple(row) for row in rows]
 
 
-def profile_deck_id(connection: Connection, profile_id: int) -> int | None:
-    """The id of the profile's own deck in effect, if it has one."""
-    deck_id: int | None = connection.execute(
-        select(rate_decks.c.id).where(rate_decks.c.profile_id == profile_id, rate_decks.c.state == IN_EFFECT)
+def deck_row_count(connection: Connection, deck_id: int) -> int | None:
+    """The rows a deck had when it was put in effect; None once it is gone."""
+    count: int | None = connection.execute(
+        select(rate_decks.c.row_count).where(rate_decks.c.id == deck_id)
     ).scalar_one_or_none()
-    return deck_id
+    return count

@@ -6,13 +6,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from litestar import Request, Response, Router, delete, get, put
+from litestar import Request, Router, delete, get, put
 from litestar.params import FromPath
-from sqlalchemy import Connection
+from litestar.response import Stream
 
-from outbound_profiles.accounts.account import Account
 from outbound_profiles.http.credentials import as_user
-from outbound_profiles.http.routes import checked_query, run_as_user
+from outbound_profiles.http.routes import run_as_user
 from outbound_profiles.rating import custom_decks
 from outbound_profiles.rating.schemas import RateDeckOut
 
@@ -44,15 +43,14 @@ async def put_rate_deck(request: Request[Any, Any, Any], profile_id: FromPath[st
 @get(
     "/{profile_id:str}/rate_deck",
     operation_id="getRateDeck",
-    summary="Download the profile's own rate deck (CSV; 404 when it has none and the default deck applies)",
+    summary="Download the rate deck in effect for the profile (CSV): its own, or the default deck",
     media_type=CSV,
+    csv_download=True,
 )
-async def get_rate_deck(request: Request[Any, Any, Any], profile_id: FromPath[str]) -> Response[str]:
-    def work(connection: Connection, account: Account) -> str:
-        checked_query(request, frozenset())[1].raise_if_any()
-        return "".join(custom_decks.download(connection, account, profile_id))
-
-    return Response(await as_user(request, work), media_type=CSV)
+async def get_rate_deck(request: Request[Any, Any, Any], profile_id: FromPath[str]) -> Stream:
+    deck_id, rows = await run_as_user(request, lambda c, a: custom_decks.in_effect(c, a, profile_id))
+    database = request.app.state.database
+    return Stream(custom_decks.download(database, deck_id, rows), media_type=CSV)
 
 
 @delete(
