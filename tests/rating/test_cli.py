@@ -83,7 +83,8 @@ def test_problems_past_the_first_hundred_are_counted(tmp_path: Path) -> None:
         "line": 2,
         "column": 3,
         "name": "rate",
-        "message": "'x' is not a rate in USD a minute: a decimal number below 1000000 with at most 6 decimals, such as 0.0123",
+        "message": "'x' is not a rate in USD a minute: a decimal number below 1000000 with at most 6 decimals,"
+        " such as 0.0123",
     }
 
 

@@ -112,7 +112,10 @@ def test_every_problem_of_every_line_is_named_and_good_rows_after_a_bad_one_are_
     assert parser.problems == [
         Problem(3, 2, "country", "'ZZ' is not an ISO 3166-1 alpha-2 country code (leave it empty for none)"),
         Problem(
-            3, 3, "rate", "'x' is not a rate in USD a minute: a decimal number below 1000000 with at most 6 decimals, such as 0.0123"
+            3,
+            3,
+            "rate",
+            "'x' is not a rate in USD a minute: a decimal number below 1000000 with at most 6 decimals, such as 0.0123",
         ),
         Problem(5, 5, "initial_increment", "'0' is not a whole number of seconds from 1 to 999999"),
         Problem(5, 6, "subsequent_increment", "'0' is not a whole number of seconds from 1 to 999999"),
