@@ -44,6 +44,15 @@ def get(connection: Connection, call_id: str) -> Record | None:
     return connection.execute(_BY_ID, {"call_id": call_id}).first()
 
 
+_DECISION = Prepared(select(calls.c.connection_id, calls.c.decision).where(calls.c.call_id == bindparam("call_id")))
+
+
+def decision(connection: Connection, call_id: str) -> tuple[int, str] | None:
+    """The connection and the recorded decision (JSON) of the call with this id, if it was allowed."""
+    found = _DECISION.first(connection, {"call_id": call_id})
+    return None if found is None else (int(found[0]), str(found[1]))
+
+
 # What an allow writes (the other columns are the end's).
 INSERTED = (
     "call_id",

@@ -186,7 +186,7 @@ class DataPlane:
         if existing is not None:  # the id was used already (a retry of an ended call, or on another node)
             if existing.ended_at is not None or existing.outbound_profile_id != outcome.profile.id:
                 await self._release(outcome.target.account_id, outcome.profile.id, call.call_id)
-            return _recorded(call, existing)
+            return _recorded(call, existing.connection_id, existing.decision)
         return answer
 
     async def _spent(self, account_id: int, profile_id: int, now: float) -> int:
@@ -215,14 +215,14 @@ class DataPlane:
         if row is None:  # reserved by a request perhaps still writing it: wait for it
             await asyncio.sleep(RECORD_WAIT_S)
             row = await self.database.read(lambda c: repository.get(c, call.call_id))
-        return None if row is None else _recorded(call, row)
+        return None if row is None else _recorded(call, row.connection_id, row.decision)
 
     async def _deny(self, call: Call, denied: Denied) -> AuthorizationOut:
         """A refusal; unless the call was allowed before (a retry, after the limits changed): then
         that first decision, which the database keeps."""
-        allowed = await self.database.read(lambda c: repository.get(c, call.call_id))
+        allowed = await self.database.read(lambda c: repository.decision(c, call.call_id))
         if allowed is not None:
-            return _recorded(call, allowed)
+            return _recorded(call, *allowed)
         answer = _denial(call, denied)
         if denied.reason != "counters_unavailable":  # a retry once they are back deserves a decision
             self._denials[(call.connection_id, call.call_id)] = answer
@@ -408,12 +408,12 @@ def _check_id(call_id: str, not_found: str) -> None:
         raise NotFound(not_found)
 
 
-def _recorded(call: Call, row: Any) -> AuthorizationOut:
+def _recorded(call: Call, connection_id: int, decision: str) -> AuthorizationOut:
     """The first decision of a call allowed before, for a retry of it: the same connection's only
     (a call id is the switch's, but another connection's call is not this caller's to read)."""
-    if str(row.connection_id) != call.connection_id:
+    if str(connection_id) != call.connection_id:
         raise ResourceInUse(f"The call id {call.call_id!r} is the id of another connection's call.")
-    return msgspec.json.decode(row.decision, type=AuthorizationOut)
+    return msgspec.json.decode(decision, type=AuthorizationOut)
 
 
 def _expire(connection: Connection, call_id: str, now: datetime) -> dict[str, Any] | None:

@@ -18,7 +18,7 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.sql.expression import UpdateBase
+from sqlalchemy.sql.expression import Select, UpdateBase
 
 from outbound_profiles.db.group_commit import driver_of
 
@@ -26,11 +26,13 @@ Bind = tuple[str, Callable[[Any], Any] | None]
 
 
 class Prepared:
-    """An INSERT, UPDATE or DELETE whose parameters are all named bind parameters."""
+    """An INSERT, UPDATE or DELETE whose parameters are all named bind parameters (`execute`), or a
+    SELECT of columns stored as their Python values, text and integers (`first`: no result
+    processing on SQLite)."""
 
     __slots__ = ("_compiled", "_last", "statement")
 
-    def __init__(self, statement: UpdateBase) -> None:
+    def __init__(self, statement: UpdateBase | Select[Any]) -> None:
         self.statement = statement
         # Per dialect: each engine's dialect brings its own JSON serializer (tests build many engines).
         self._compiled: WeakKeyDictionary[Dialect, tuple[str, tuple[Bind, ...]]] = WeakKeyDictionary()
@@ -42,6 +44,18 @@ class Prepared:
         """Run it with `parameters` in the connection's transaction; the number of rows it touched."""
         if connection.dialect.name != "sqlite":
             return connection.execute(self.statement, dict(parameters)).rowcount
+        rowcount: int = self._run(connection, parameters).rowcount
+        return rowcount
+
+    def first(self, connection: Connection, parameters: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """The first row the SELECT finds with `parameters`, in the connection's transaction."""
+        if connection.dialect.name != "sqlite":
+            row = connection.execute(self.statement, dict(parameters)).first()
+            return None if row is None else tuple(row)
+        found: tuple[Any, ...] | None = self._run(connection, parameters).fetchone()
+        return found
+
+    def _run(self, connection: Connection, parameters: Mapping[str, Any]) -> sqlite3.Cursor:
         dialect = connection.dialect
         last = self._last
         if last is not None and last[0] is dialect:
@@ -52,11 +66,11 @@ class Prepared:
         driver = driver_of(connection)
         values = [parameters[name] if process is None else process(parameters[name]) for name, process in binds]
         try:
-            rowcount: int = driver.execute(sql, values).rowcount
+            cursor: sqlite3.Cursor = driver.execute(sql, values)
         except sqlite3.Error as error:
             # The same exception SQLAlchemy would raise, so callers handle one kind of error.
             raise DBAPIError.instance(sql, values, error, sqlite3.Error, dialect=dialect) from error
-        return rowcount
+        return cursor
 
     def _compile(self, dialect: Dialect) -> tuple[str, tuple[Bind, ...]]:
         compiled = self.statement.compile(dialect=dialect)
