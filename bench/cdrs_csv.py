@@ -67,23 +67,6 @@ def seed(path: Path, user_id: int, records: int) -> float:
     return time.perf_counter() - began
 
 
-def peak_rss_mb(pid: int) -> float:
-    """The highest resident set the process (and its children) has had, in MiB (VmHWM)."""
-    total = 0
-    pending = [pid]
-    while pending:
-        current = pending.pop()
-        try:
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    total += int(line.split()[1])
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-        except OSError:
-            continue
-        pending.extend(int(c) for c in children)
-    return total / 1024
-
-
 def download(port: int, token: str) -> tuple[int, int, float, float]:
     """Lines and bytes of the whole CSV, seconds to the first byte and in all."""
     began = time.perf_counter()
@@ -123,7 +106,7 @@ def main() -> int:
                 pid = PIDS[port]
                 token = credentials["token"]
                 expect(port, "GET", f"{PATH}?per_page=10", None, token)  # warm: the route, the statements
-                before, peak_before = rss_mb(pid), peak_rss_mb(pid)
+                before, peak_before = rss_mb(pid), rss_mb(pid, "VmHWM")
                 samples: list[float] = []
                 done = threading.Event()
 
@@ -138,7 +121,7 @@ def main() -> int:
                 finally:
                     done.set()
                     sampler.join()
-                after, peak_after = rss_mb(pid), peak_rss_mb(pid)
+                after, peak_after = rss_mb(pid), rss_mb(pid, "VmHWM")
         except BenchError as error:
             print(f"cdrs_csv: {error}", file=sys.stderr)
             return 2

@@ -140,15 +140,16 @@ def percentile(values: Sequence[float], q: float) -> float:
     return cuts[round(q * 10) - 1]
 
 
-def rss_mb(pid: int) -> float:
-    """The resident set of a process (and of its children: uvicorn's workers), in MiB."""
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """The resident set of a process (and of its children: uvicorn's workers), in MiB; with
+    `field="VmHWM"`, the highest it has had."""
     total = 0
     pending = [pid]
     while pending:
         current = pending.pop()
         try:
             for line in Path(f"/proc/{current}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+                if line.startswith(f"{field}:"):
                     total += int(line.split()[1])
             children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
         except OSError:

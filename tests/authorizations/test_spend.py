@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -75,6 +76,9 @@ def test_the_daily_budget_caps_each_call_and_refuses_once_spent(rated: Switch, a
     connection_id, profile_id = _line(api, daily_spend_limit="1.00", daily_spend_limit_enabled=True)
     first = rated.authorize(connection_id, US, call_id="first")
     assert first["max_duration_seconds"] == 100  # 1.00 at a cent a second
+    # Its lease is its maximum duration and a grace of 60 s, not the 4 h default.
+    lease = datetime.fromisoformat(first["lease_expires_at"]) - datetime.now(UTC)
+    assert timedelta(seconds=150) < lease <= timedelta(seconds=160)
     assert rated.end("first", 60).json()["cost"] == "0.600000"
     second = rated.authorize(connection_id, US, call_id="second")
     assert second["max_duration_seconds"] == 40

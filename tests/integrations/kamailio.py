@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.live import stop
+
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = ROOT / "docs" / "integrations" / "kamailio"
 CONFIG = CONFIG_DIR / "kamailio.cfg"
@@ -55,16 +57,6 @@ def udp_bound(port: int) -> bool:
     """Whether something listens on UDP 127.0.0.1:`port` (from Linux's /proc)."""
     wanted = f"0100007F:{port:04X}"
     return any(line.split()[1] == wanted for line in Path("/proc/net/udp").read_text().splitlines()[1:])
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _wait_bound(port: int, process: subprocess.Popen[bytes], what: str, log: Path) -> None:
@@ -116,7 +108,7 @@ def kamailio(
         _wait_bound(port, process, "kamailio", log)
         yield Kamailio(port, log, process.pid)
     finally:
-        _stop(process)
+        stop(process)
 
 
 @contextmanager
@@ -132,7 +124,7 @@ def callee(workdir: Path) -> Iterator[int]:
         _wait_bound(port, process, "sipp (callee)", log)
         yield port
     finally:
-        _stop(process)
+        stop(process)
 
 
 @dataclass(frozen=True)
