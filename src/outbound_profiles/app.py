@@ -83,7 +83,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     # plain authorizations and profile updates that do without the framework
     # (authorizations/fast.py, profiles/fast_update.py).
     app.asgi_handler = ObservabilityMiddleware(
-        FastAuthorize(FastUpdate(HttpMethods(app.asgi_handler), database), data_plane), metrics
+        FastAuthorize(FastUpdate(HttpMethods(app.asgi_handler)), data_plane), metrics
     )
     return app
 

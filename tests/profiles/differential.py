@@ -1,5 +1,5 @@
-"""Running a request on one state twice, by Litestar alone and by the application (whose plain
-profile updates `profiles/fast_update.py` answers beside Litestar), and telling which path answered.
+"""Running a request on one state twice, by Litestar alone and by the application (whose profile
+updates `profiles/fast_update.py` answers before routing), and telling which path answered.
 
 `Twice` runs the request first with the fast path switched off: that answer is the reference,
 Litestar's own. It then puts every row of the database back as it was, over a connection of its
@@ -23,11 +23,11 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from outbound_profiles.authorizations.fast import FastAuthorize
-from outbound_profiles.http.credentials import run_authenticated
 from outbound_profiles.models import metadata
 from outbound_profiles.observability.middleware import ObservabilityMiddleware
 from outbound_profiles.profiles import fast_update, service
 from outbound_profiles.profiles.fast_update import FastUpdate
+from outbound_profiles.profiles.router import updated
 from tests.conftest import Tenant
 from tests.profiles.helpers import Endpoints, url
 
@@ -81,11 +81,11 @@ class Tables:
 
 
 class Paths:
-    """Which path answered: the fast path (its attempts, and those that it answered), or Litestar
-    (the requests the fast path passed on)."""
+    """Which path answered: the fast path (the requests that reached it, the updates it ran, and those
+    it answered with a 200), or Litestar (the requests the fast path passed on)."""
 
     def __init__(self, client: TestClient[Any], monkeypatch: pytest.MonkeyPatch) -> None:
-        self.attempts = self.fast = self.passed_on = 0
+        self.entered = self.attempts = self.fast = self.passed_on = 0
         middleware = client.app.asgi_handler
         assert isinstance(middleware, ObservabilityMiddleware)
         authorize = middleware.app  # the data plane's fast path, which passes updates on
@@ -96,7 +96,7 @@ class Paths:
 
         async def attempt(*args: Any, **kwargs: Any) -> Any:
             self.attempts += 1
-            shown = await run_authenticated(*args, **kwargs)
+            shown = await updated(*args, **kwargs)
             self.fast += 1
             return shown
 
@@ -104,19 +104,24 @@ class Paths:
             self.passed_on += 1
             await litestar(scope, receive, send)
 
-        monkeypatch.setattr(fast_update, "run_authenticated", attempt)
+        async def enter(scope: Scope, receive: Receive, send: Send) -> None:
+            self.entered += 1
+            await layer(scope, receive, send)
+
+        monkeypatch.setattr(fast_update, "updated", attempt)
         monkeypatch.setattr(layer, "app", pass_on)
+        monkeypatch.setattr(authorize, "app", enter)
 
     def reset(self) -> None:
-        self.attempts = self.fast = self.passed_on = 0
+        self.entered = self.attempts = self.fast = self.passed_on = 0
 
     def taken(self) -> str:
         """FAST or LITESTAR if that path answered every request since `reset`."""
-        if self.fast and self.fast == self.attempts and not self.passed_on:
+        if self.entered and not self.passed_on:
             return FAST
-        if self.passed_on and not self.fast:
+        if self.passed_on and not self.attempts:
             return LITESTAR
-        return f"mixed: {self.attempts} fast attempts, {self.fast} fast answers, {self.passed_on} passed on"
+        return f"mixed: {self.attempts} fast updates, {self.fast} fast 200s, {self.passed_on} passed on"
 
 
 class Twice:
@@ -135,7 +140,7 @@ class Twice:
         self.before = self.tables.rows()
         with self.monkeypatch.context() as patch:
             patch.setattr(service, "now", lambda: FROZEN)
-            patch.setattr(fast_update, "_plain_update", lambda scope: None)
+            patch.setattr(fast_update, "profile_updated", lambda scope: None)
             self.paths.reset()
             reference = send()
             assert self.paths.attempts == 0, "the reference went through the fast path"

@@ -1,7 +1,7 @@
-"""What `profiles/fast_update.py` does not answer itself, Litestar answers exactly as before; an
-unexpected failure it answers with Litestar's 500 without running the update again; either way the
-fast attempt, if there was one, leaves no trace. Requests run twice on one state, by Litestar alone
-and as the application runs (`tests/profiles/differential.py`)."""
+"""Every PUT and PATCH of one profile is answered by `profiles/fast_update.py` as Litestar alone
+answers it, byte for byte, refusals and Litestar's 500 included, and each runs once: a refused
+update leaves no trace. Other requests go on to Litestar. Requests run twice on one state, by
+Litestar alone and as the application runs (`tests/profiles/differential.py`)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import pytest
 from litestar.testing import TestClient
 
 from outbound_profiles.config import MAX_BODY_BYTES
-from outbound_profiles.profiles import fast_update
 from tests.conftest import Tenant
 from tests.contract.helpers import AUTHENTICATION_FAILED, INVALID_JSON, NOT_FOUND, assert_error
 from tests.profiles.differential import (
@@ -36,25 +35,24 @@ from tests.profiles.helpers import Endpoints, ok, problems, url
 CHUNK: Final = 64 * 1024
 
 
-def assert_answered_by_litestar(
-    litestar: httpx.Response, given_up: httpx.Response, paths: Paths, *, attempted: bool
+def assert_answered_as_litestar_would(
+    litestar: httpx.Response, fast: httpx.Response, paths: Paths, *, updates: int = 1
 ) -> None:
-    """The same answer as Litestar alone gives; the fast path tried first (`attempted`) or not."""
-    assert paths.taken() == LITESTAR
-    assert paths.attempts == int(attempted)
-    assert paths.passed_on == 1
-    assert answer(given_up) == answer(litestar)
+    """The same answer as Litestar alone gives, from the fast path, which ran the update `updates` times."""
+    assert paths.taken() == FAST
+    assert paths.attempts == updates
+    assert answer(fast) == answer(litestar)
 
 
-def test_an_invalid_body_is_refused_by_litestar_with_every_problem(
+def test_an_invalid_body_is_refused_with_every_problem(
     endpoints: Endpoints, world: World, twice: Twice, paths: Paths
 ) -> None:
     body = {"name": 5, "ports": -1, "bogus": True, "connection_ids": ["nope"], "whitelisted_destinations": ["ZZ"]}
 
-    litestar, given_up = twice(request(endpoints, "PUT", world.path, body=body))
+    litestar, fast = twice(request(endpoints, "PUT", world.path, body=body))
 
-    assert_answered_by_litestar(litestar, given_up, paths, attempted=True)
-    found = problems(given_up)
+    assert_answered_as_litestar_would(litestar, fast, paths)
+    found = problems(fast)
     assert found.keys() == {"/name", "/ports", "/bogus", "/connection_ids/0", "/whitelisted_destinations/0"}, found
     assert twice.after == twice.before
 
@@ -69,34 +67,34 @@ def test_an_invalid_body_is_refused_by_litestar_with_every_problem(
         pytest.param(b"null", "must be a JSON object", id="null"),
     ],
 )
-def test_a_body_that_is_not_a_json_object_is_refused_by_litestar(
+def test_a_body_that_is_not_a_json_object_is_refused(
     endpoints: Endpoints, world: World, twice: Twice, paths: Paths, content: bytes, detail: str
 ) -> None:
-    litestar, given_up = twice(request(endpoints, "PUT", world.path, content=content))
+    litestar, fast = twice(request(endpoints, "PUT", world.path, content=content))
 
-    assert_answered_by_litestar(litestar, given_up, paths, attempted=True)
-    assert detail in assert_error(given_up, 400, INVALID_JSON)["detail"]
+    assert_answered_as_litestar_would(litestar, fast, paths)
+    assert detail in assert_error(fast, 400, INVALID_JSON)["detail"]
     assert twice.after == twice.before
 
 
 @pytest.mark.parametrize("profile_id", ["99999999", "0", "not-a-number", "1e3", " 1"])
-def test_an_unknown_profile_is_not_found_by_litestar(
+def test_an_unknown_profile_is_not_found(
     endpoints: Endpoints, world: World, twice: Twice, paths: Paths, profile_id: str
 ) -> None:
-    litestar, given_up = twice(request(endpoints, "PUT", url(profile_id), body={"name": "x"}))
+    litestar, fast = twice(request(endpoints, "PUT", url(profile_id), body={"name": "x"}))
 
-    assert_answered_by_litestar(litestar, given_up, paths, attempted=True)
-    assert_error(given_up, 404, NOT_FOUND)
+    assert_answered_as_litestar_would(litestar, fast, paths)
+    assert_error(fast, 404, NOT_FOUND)
     assert twice.after == twice.before
 
 
-def test_another_tenants_profile_is_not_found_by_litestar(
+def test_another_tenants_profile_is_not_found(
     endpoints: Endpoints, other_endpoints: Endpoints, world: World, twice: Twice, paths: Paths
 ) -> None:
-    litestar, given_up = twice(request(other_endpoints, "PUT", world.path, body={"name": "mine now"}))
+    litestar, fast = twice(request(other_endpoints, "PUT", world.path, body={"name": "mine now"}))
 
-    assert_answered_by_litestar(litestar, given_up, paths, attempted=True)
-    assert_error(given_up, 404, NOT_FOUND)
+    assert_answered_as_litestar_would(litestar, fast, paths)
+    assert_error(fast, 404, NOT_FOUND)
     assert twice.after == twice.before
 
 
@@ -110,13 +108,13 @@ def test_another_tenants_profile_is_not_found_by_litestar(
         pytest.param({"x-api-token": "garbage"}, id="api-token-alone"),
     ],
 )
-def test_missing_or_wrong_credentials_are_refused_by_litestar(
+def test_missing_or_wrong_credentials_are_refused(
     endpoints: Endpoints, world: World, twice: Twice, paths: Paths, headers: dict[str, str]
 ) -> None:
-    litestar, given_up = twice(request(endpoints, "PUT", world.path, body={"name": "x"}, headers=headers))
+    litestar, fast = twice(request(endpoints, "PUT", world.path, body={"name": "x"}, headers=headers))
 
-    assert_answered_by_litestar(litestar, given_up, paths, attempted=True)
-    assert_error(given_up, 401, AUTHENTICATION_FAILED)
+    assert_answered_as_litestar_would(litestar, fast, paths)
+    assert_error(fast, 401, AUTHENTICATION_FAILED)
     assert twice.after == twice.before
 
 
@@ -133,17 +131,17 @@ def test_the_api_user_and_token_pair_is_answered_by_the_fast_path(
     assert answer(fast) == answer(litestar)
 
 
-def test_an_update_with_a_stale_if_match_is_refused_by_litestar(
+def test_an_update_with_a_stale_if_match_is_refused(
     endpoints: Endpoints, world: World, twice: Twice, paths: Paths
 ) -> None:
     stale = endpoints.get(world.id).headers["etag"]
     endpoints.updated(world.id, {"name": "moved on"})
     headers = {**endpoints.headers, "If-Match": stale}
 
-    litestar, given_up = twice(request(endpoints, "PUT", world.path, body={"name": "x"}, headers=headers))
+    litestar, fast = twice(request(endpoints, "PUT", world.path, body={"name": "x"}, headers=headers))
 
-    assert_answered_by_litestar(litestar, given_up, paths, attempted=False)
-    assert given_up.status_code == 412, given_up.text
+    assert_answered_as_litestar_would(litestar, fast, paths)
+    assert fast.status_code == 412, fast.text
     assert twice.after == twice.before
 
 
@@ -156,23 +154,23 @@ def test_an_if_match_header_named_in_capitals_is_seen_by_the_fast_path(
     asgi = Asgi(client)
     headers = [*bearer(tenant), (b"If-Match", stale.encode())]
 
-    litestar, given_up = twice(lambda: asgi("PUT", world.path, body_messages(b'{"name": "x"}'), headers))
+    litestar, fast = twice(lambda: asgi("PUT", world.path, body_messages(b'{"name": "x"}'), headers))
 
-    assert paths.taken() == LITESTAR
-    assert given_up[0] == 412
-    assert given_up == litestar
+    assert paths.taken() == FAST
+    assert fast[0] == 412
+    assert fast == litestar
     assert twice.after == twice.before
 
 
-def test_an_update_with_the_current_if_match_is_made_by_litestar(
+def test_an_update_with_the_current_if_match_is_made(
     endpoints: Endpoints, world: World, twice: Twice, paths: Paths
 ) -> None:
     headers = {**endpoints.headers, "If-Match": endpoints.get(world.id).headers["etag"]}
 
-    litestar, given_up = twice(request(endpoints, "PUT", world.path, body={"name": "x"}, headers=headers))
+    litestar, fast = twice(request(endpoints, "PUT", world.path, body={"name": "x"}, headers=headers))
 
-    assert_answered_by_litestar(litestar, given_up, paths, attempted=False)
-    assert ok(given_up)["name"] == "x"
+    assert_answered_as_litestar_would(litestar, fast, paths)
+    assert ok(fast)["name"] == "x"
 
 
 @pytest.mark.parametrize(
@@ -184,38 +182,42 @@ def test_an_update_with_the_current_if_match_is_made_by_litestar(
         pytest.param({"unknown": "1"}, 400, id="unknown-parameter"),
     ],
 )
-def test_an_update_with_a_query_string_is_answered_by_litestar(
+def test_an_update_with_a_query_string_is_answered(
     endpoints: Endpoints, world: World, twice: Twice, paths: Paths, params: dict[str, str], status: int
 ) -> None:
     body = {"name": "x", "whitelisted_destinations": ["DE"]}
 
-    litestar, given_up = twice(request(endpoints, "PUT", world.path, body=body, params=params))
+    litestar, fast = twice(request(endpoints, "PUT", world.path, body=body, params=params))
 
-    assert_answered_by_litestar(litestar, given_up, paths, attempted=False)
-    assert given_up.status_code == status, given_up.text
+    assert_answered_as_litestar_would(litestar, fast, paths)
+    assert fast.status_code == status, fast.text
     if params.get("whitelisted_destination_format") == "alpha3":
-        assert given_up.json()["whitelisted_destinations"] == ["DEU"]
+        assert fast.json()["whitelisted_destinations"] == ["DEU"]
 
 
 @pytest.mark.parametrize(
-    "suffix", ["/", "/extra", "/actions/attach_connections", "//"], ids=["trailing-slash", "extra", "action", "double"]
+    ("suffix", "taken"),
+    [("/", FAST), ("//", FAST), ("/extra", LITESTAR), ("/actions/attach_connections", LITESTAR)],
+    ids=["trailing-slash", "double", "extra", "action"],
 )
 @pytest.mark.parametrize("method", ["PUT", "PATCH"])
-def test_a_path_that_is_not_one_profile_is_answered_by_litestar(
-    endpoints: Endpoints, world: World, twice: Twice, paths: Paths, suffix: str, method: str
+def test_a_path_is_taken_as_litestar_routes_it(
+    endpoints: Endpoints, world: World, twice: Twice, paths: Paths, suffix: str, taken: str, method: str
 ) -> None:
-    litestar, given_up = twice(request(endpoints, method, world.path + suffix, body={"connection_ids": [world.c]}))
+    """Slashes at the end are the profile's path still; a longer path is another route's."""
+    litestar, actual = twice(request(endpoints, method, world.path + suffix, body={"connection_ids": [world.c]}))
 
-    assert_answered_by_litestar(litestar, given_up, paths, attempted=False)
+    assert paths.taken() == taken
+    assert answer(actual) == answer(litestar)
 
 
 def test_the_collection_and_other_methods_are_answered_by_litestar(
     endpoints: Endpoints, world: World, twice: Twice, paths: Paths
 ) -> None:
     for method, path in [("PUT", "/termination/endpoints"), ("POST", world.path), ("GET", world.path)]:
-        litestar, given_up = twice(request(endpoints, method, path, body={"name": "x"}))
+        litestar, fast = twice(request(endpoints, method, path, body={"name": "x"}))
         assert paths.attempts == 0, (method, path)
-        assert answer(given_up) == answer(litestar), (method, path)
+        assert answer(fast) == answer(litestar), (method, path)
 
 
 def test_a_body_of_exactly_the_limit_is_answered_by_the_fast_path(
@@ -231,23 +233,21 @@ def test_a_body_of_exactly_the_limit_is_answered_by_the_fast_path(
     assert answer(fast) == answer(litestar)
 
 
-def test_a_body_over_the_limit_is_refused_by_litestar(
-    endpoints: Endpoints, world: World, twice: Twice, paths: Paths
-) -> None:
+def test_a_body_over_the_limit_is_refused(endpoints: Endpoints, world: World, twice: Twice, paths: Paths) -> None:
     content = b'{"name": "big"}'
     content += b" " * (MAX_BODY_BYTES + 1 - len(content))
 
-    litestar, given_up = twice(request(endpoints, "PUT", world.path, content=content))
+    litestar, fast = twice(request(endpoints, "PUT", world.path, content=content))
 
-    assert_answered_by_litestar(litestar, given_up, paths, attempted=False)
-    assert given_up.status_code == 413, given_up.text
+    assert_answered_as_litestar_would(litestar, fast, paths, updates=0)
+    assert fast.status_code == 413, fast.text
     assert twice.after == twice.before
 
 
 def test_a_body_streaming_over_the_limit_is_read_only_up_to_the_limit_and_one_chunk(
     client: TestClient[Any], tenant: Tenant, world: World, twice: Twice, paths: Paths
 ) -> None:
-    """No Content-Length: the size is known only by reading; Litestar gets what was read, replayed."""
+    """No Content-Length: the size is known only by reading, and reading stops at the limit."""
     asgi = Asgi(client)
     endless: Message = {"type": "http.request", "body": b" " * CHUNK, "more_body": True}
     receives: list[int] = []
@@ -257,19 +257,20 @@ def test_a_body_streaming_over_the_limit_is_read_only_up_to_the_limit_and_one_ch
         receives.append(asgi.receives)
         return got
 
-    litestar, given_up = twice(send)
+    litestar, fast = twice(send)
 
-    assert paths.taken() == LITESTAR
-    assert given_up[0] == 413
-    assert given_up == litestar
+    assert paths.taken() == FAST
+    assert paths.attempts == 0
+    assert fast[0] == 413
+    assert fast == litestar
     assert receives == [MAX_BODY_BYTES // CHUNK + 1] * 2
     assert twice.after == twice.before
 
 
-def test_a_content_length_over_the_limit_is_refused_by_litestar_unread(
+def test_a_content_length_over_the_limit_is_refused_unread(
     client: TestClient[Any], tenant: Tenant, world: World, twice: Twice, paths: Paths
 ) -> None:
-    """Litestar refuses it from the header alone; the fast path must not read (or apply) the body."""
+    """Refused from the header alone, as Litestar does: the body is not read (or applied)."""
     asgi = Asgi(client)
     headers = [*bearer(tenant), (b"content-length", str(MAX_BODY_BYTES + 1).encode())]
     receives: list[int] = []
@@ -279,25 +280,26 @@ def test_a_content_length_over_the_limit_is_refused_by_litestar_unread(
         receives.append(asgi.receives)
         return got
 
-    litestar, given_up = twice(send)
+    litestar, fast = twice(send)
 
-    assert paths.taken() == LITESTAR
-    assert given_up[0] == 413
-    assert given_up == litestar
+    assert paths.taken() == FAST
+    assert paths.attempts == 0
+    assert fast[0] == 413
+    assert fast == litestar
     assert receives == [0, 0]
     assert twice.after == twice.before
 
 
 @pytest.mark.parametrize("length", [b"abc", b"-1", b"1e3", b"\xb2"])
-def test_a_content_length_that_is_not_a_length_is_left_to_litestar(
+def test_a_content_length_that_is_not_a_length_is_taken_as_litestar_takes_it(
     client: TestClient[Any], tenant: Tenant, world: World, twice: Twice, paths: Paths, length: bytes
 ) -> None:
     asgi = Asgi(client)
     headers = [*bearer(tenant), (b"content-length", length)]
-    litestar, given_up = twice(lambda: asgi("PUT", world.path, body_messages(b'{"name": "odd"}'), headers))
+    litestar, fast = twice(lambda: asgi("PUT", world.path, body_messages(b'{"name": "odd"}'), headers))
 
-    assert paths.taken() == LITESTAR
-    assert given_up == litestar
+    assert paths.taken() == FAST
+    assert fast == litestar
 
 
 def test_a_body_in_several_messages_is_answered_by_the_fast_path(
@@ -314,21 +316,21 @@ def test_a_body_in_several_messages_is_answered_by_the_fast_path(
     assert fast == litestar
 
 
-def test_an_invalid_body_in_several_messages_reaches_litestar_whole(
+def test_an_invalid_body_in_several_messages_is_read_whole(
     client: TestClient[Any], tenant: Tenant, world: World, twice: Twice, paths: Paths
 ) -> None:
-    """Problems in the first and the last message: Litestar saw every message, in order."""
+    """Problems in the first and the last message: every message was read, in order."""
     asgi = Asgi(client)
     chunks = (b'{"ports": -1, ', b'"name": "ok", ', b'"active": "no"}')
 
-    litestar, given_up = twice(lambda: asgi("PUT", world.path, body_messages(*chunks), bearer(tenant)))
+    litestar, fast = twice(lambda: asgi("PUT", world.path, body_messages(*chunks), bearer(tenant)))
 
-    assert paths.taken() == LITESTAR
+    assert paths.taken() == FAST
     assert paths.attempts == 1
-    assert given_up[0] == 400, given_up
-    pointers = {e["source"]["pointer"] for e in json.loads(given_up[2])["errors"]}
+    assert fast[0] == 400, fast
+    pointers = {e["source"]["pointer"] for e in json.loads(fast[2])["errors"]}
     assert pointers == {"/ports", "/active"}
-    assert given_up == litestar
+    assert fast == litestar
     assert twice.after == twice.before
 
 
@@ -343,11 +345,11 @@ def test_repeated_credentials_are_read_as_litestar_reads_them(
     litestar, actual = twice(lambda: asgi("PUT", world.path, body_messages(b'{"name": "x"}'), headers))
 
     assert actual[0] == (200 if valid_first else 401), actual
-    assert paths.taken() == (FAST if valid_first else LITESTAR)
+    assert paths.taken() == FAST
     assert actual == litestar
 
 
-# A failed fast attempt leaves no trace.
+# A refused or failed update leaves no trace, and runs once.
 
 
 def test_a_refused_update_changes_nothing_not_even_its_valid_fields(
@@ -358,7 +360,7 @@ def test_a_refused_update_changes_nothing_not_even_its_valid_fields(
 
     paths.reset()
     assert list(problems(endpoints.update(world.id, body))) == ["/ports"]
-    assert (paths.taken(), paths.attempts) == (LITESTAR, 1)
+    assert (paths.taken(), paths.attempts) == (FAST, 1)
 
     after = endpoints.get(world.id)
     assert after.json() == before.json()
@@ -370,14 +372,13 @@ def test_a_refused_update_changes_nothing_not_even_its_valid_fields(
 def test_an_unexpected_failure_after_writing_is_a_500_as_litestars_and_leaves_nothing(
     endpoints: Endpoints, world: World, twice: Twice, paths: Paths, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Not a refusal, so not run again by Litestar (a failed COMMIT's outcome can be unknown): the
-    fast path answers Litestar's 500 itself, and the update's writes roll back."""
+    """The fast path answers Litestar's 500 itself (the update is never run again: a failed COMMIT's
+    outcome can be unknown), and the update's writes roll back."""
 
     def failing_render(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("after the update's writes")
 
     before = endpoints.get(world.id)
-    monkeypatch.setattr(fast_update, "render", failing_render)
     monkeypatch.setattr("outbound_profiles.profiles.router.render", failing_render)
     body = {"name": "never", "connection_ids": [world.c, world.a]}
 

@@ -19,10 +19,10 @@ from outbound_profiles.authorizations.schemas import (
     UsageOut,
 )
 from outbound_profiles.authorizations.service import DataPlane
-from outbound_profiles.errors import NotFound, ServiceUnavailable
+from outbound_profiles.errors import NotFound, Problems, ServiceUnavailable
 from outbound_profiles.http.body import convert_fields, decode_object
 from outbound_profiles.http.credentials import as_switch, as_user
-from outbound_profiles.http.routes import checked_query, run_as_user
+from outbound_profiles.http.query import checked_query
 from outbound_profiles.policy.decide import Call
 
 # Documented with a 503, and without an Idempotency-Key: the call's own id makes them idempotent.
@@ -138,7 +138,8 @@ async def simulate_call(request: Request[Any, Any, Any], profile_id: FromPath[st
         problems.raise_if_any()
         return data_plane.simulation_target(connection, account, profile_id), fields
 
-    found, fields = await as_user(request, target)
+    # The query's problems and the body's are reported together, by `target`.
+    found, fields = await as_user(request, target, problems=Problems())
     return await data_plane.simulated(found, fields["to"], fields.get("from", ""))
 
 
@@ -148,4 +149,4 @@ async def simulate_call(request: Request[Any, Any, Any], profile_id: FromPath[st
     summary="The profile's usage today (UTC): spend, active calls, calls allowed",
 )
 async def usage(request: Request[Any, Any, Any], profile_id: FromPath[str]) -> UsageOut:
-    return await run_as_user(request, lambda c, account: service.usage(c, account, profile_id))
+    return await as_user(request, lambda c, account: service.usage(c, account, profile_id))

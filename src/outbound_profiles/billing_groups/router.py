@@ -10,24 +10,34 @@ from litestar.params import FromPath
 from outbound_profiles.billing_groups import service
 from outbound_profiles.billing_groups.schemas import BillingGroupOut, BillingGroupWrite
 from outbound_profiles.http.body import decode_object
-from outbound_profiles.http.routes import PAGE_PARAMETERS, create_as_user, list_as_user, operation_ids, run_as_user
+from outbound_profiles.http.credentials import as_user
+from outbound_profiles.http.idempotency import idempotency
+from outbound_profiles.http.routes import PAGE_PARAMETERS, operation_ids, v1_list
 
 
 @get("/", operation_id="listBillingGroups", summary="List billing groups", query_parameters=PAGE_PARAMETERS)
 async def list_billing_groups(request: Request[Any, Any, Any]) -> Response[list[BillingGroupOut]]:
-    return await list_as_user(
+    return await v1_list(
         request, lambda c, account, page: service.list_page(c, account, offset=page.offset, limit=page.size)
     )
 
 
 @post("/", operation_id="createBillingGroup", summary="Create a billing group", status_code=200, body=BillingGroupWrite)
 async def create_billing_group(request: Request[Any, Any, Any]) -> BillingGroupOut:
-    return await create_as_user(request, BillingGroupOut, service.create)
+    raw = await request.body()
+    once = await idempotency(request)
+    return await as_user(
+        request,
+        lambda c, account: once.apply(
+            c, account, BillingGroupOut, lambda: service.create(c, account, decode_object(raw))
+        ),
+        write=True,
+    )
 
 
 @get("/{group_id:str}", operation_id="retrieveBillingGroup", summary="Retrieve a billing group")
 async def retrieve_billing_group(request: Request[Any, Any, Any], group_id: FromPath[str]) -> BillingGroupOut:
-    return await run_as_user(request, lambda c, account: service.retrieve(c, account, group_id))
+    return await as_user(request, lambda c, account: service.retrieve(c, account, group_id))
 
 
 @route(
@@ -39,14 +49,14 @@ async def retrieve_billing_group(request: Request[Any, Any, Any], group_id: From
 )
 async def update_billing_group(request: Request[Any, Any, Any], group_id: FromPath[str]) -> BillingGroupOut:
     raw = await request.body()
-    return await run_as_user(
+    return await as_user(
         request, lambda c, account: service.update(c, account, group_id, decode_object(raw)), write=True
     )
 
 
 @delete("/{group_id:str}", operation_id="deleteBillingGroup", summary="Delete a billing group", status_code=200)
 async def delete_billing_group(request: Request[Any, Any, Any], group_id: FromPath[str]) -> BillingGroupOut:
-    return await run_as_user(request, lambda c, account: service.delete(c, account, group_id), write=True)
+    return await as_user(request, lambda c, account: service.delete(c, account, group_id), write=True)
 
 
 router = Router(

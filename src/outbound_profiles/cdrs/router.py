@@ -7,17 +7,16 @@ from typing import Any, cast
 
 from litestar import Request, Response, Router, get
 from litestar.response import Stream
-from sqlalchemy import Connection
 
-from outbound_profiles.accounts.account import Account
 from outbound_profiles.cdrs import service
 from outbound_profiles.cdrs.filters import ALLOWED, PARAMETERS, read_filters
 from outbound_profiles.cdrs.repository import Filters
 from outbound_profiles.cdrs.schemas import CdrOut
 from outbound_profiles.domain.timestamps import now
+from outbound_profiles.errors import Problems
 from outbound_profiles.http.credentials import as_user
 from outbound_profiles.http.pagination import Page, page_headers
-from outbound_profiles.http.routes import checked_query
+from outbound_profiles.http.query import checked_query
 
 JSON = "application/json"
 CSV = "text/csv"
@@ -39,11 +38,10 @@ async def list_call_records(request: Request[Any, Any, Any]) -> Response[list[Cd
         # Litestar sends any Response it is given; the annotation is what the document describes.
         return cast("Response[list[CdrOut]]", await _csv(request, as_of))
 
-    def listed(connection: Connection, account: Account) -> tuple[list[CdrOut], int, Page]:
-        filters, page = _arguments(request)
-        return (*service.list_page(connection, account, filters, as_of, page), page)
-
-    items, total, page = await as_user(request, listed)
+    filters, page, problems = _arguments(request)
+    items, total = await as_user(
+        request, lambda c, account: service.list_page(c, account, filters, as_of, page), problems=problems
+    )
     return Response(items, headers=page_headers(request.url, page, total))
 
 
@@ -52,11 +50,12 @@ async def _csv(request: Request[Any, Any, Any], as_of: datetime) -> Stream:
     answered before the download begins; the rest is read as it is sent."""
     paged = "page" in request.query_params or "per_page" in request.query_params
 
-    def started(connection: Connection, account: Account) -> tuple[service.Download, Page]:
-        filters, page = _arguments(request)
-        return service.start_download(connection, account, filters, as_of, page if paged else None), page
-
-    download, page = await as_user(request, started)
+    filters, page, problems = _arguments(request)
+    download = await as_user(
+        request,
+        lambda c, account: service.start_download(c, account, filters, as_of, page if paged else None),
+        problems=problems,
+    )
     return Stream(
         service.csv_chunks(request.app.state.database, download),
         media_type=CSV,  # Litestar adds "; charset=utf-8"
@@ -64,12 +63,11 @@ async def _csv(request: Request[Any, Any, Any], as_of: datetime) -> Stream:
     )
 
 
-def _arguments(request: Request[Any, Any, Any]) -> tuple[Filters, Page]:
+def _arguments(request: Request[Any, Any, Any]) -> tuple[Filters, Page, Problems]:
+    """The filters and page asked for, and what was wrong with them (raised once the caller is known)."""
     query, problems = checked_query(request, ALLOWED)
     page = Page.from_query(query)
-    filters = read_filters(query)
-    problems.raise_if_any()
-    return filters, page
+    return read_filters(query), page, problems
 
 
 router = Router(path="/termination/cdrs", route_handlers=[list_call_records], tags=["Data plane"])

@@ -5,9 +5,17 @@ name, a JSON answer sent as Litestar sends one."""
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-from litestar.types import Receive, ReceiveMessage, Send
+import msgspec
+from litestar import Litestar, Request
+from litestar.types import HTTPScope, Receive, ReceiveMessage, Send
+
+from outbound_profiles.errors import ApiError, ErrorCode, InvalidRequest, PayloadTooLarge, Problem
+from outbound_profiles.http.errors import envelope
+
+_encoder = msgspec.json.Encoder()
 
 
 class RawHeaders:
@@ -24,11 +32,39 @@ class RawHeaders:
         self._values = values
 
     def get(self, name: str) -> str | None:
-        value = self._values.get(name.encode("latin-1"))
+        value = self._values.get(name.lower().encode("latin-1"))
         return None if value is None else value.decode("latin-1")
 
     def __contains__(self, name: str) -> bool:
-        return name.encode("latin-1") in self._values
+        return name.lower().encode("latin-1") in self._values
+
+
+class PlainRequest:
+    """What a route answered before routing needs of its request, read from the ASGI scope as
+    Litestar's `Request` reads it, for less: headers by name, the query string parsed (by Litestar)
+    only when there is one, the Content-Length, the application and `receive`."""
+
+    __slots__ = ("app", "headers", "method", "receive", "scope")
+
+    def __init__(self, scope: HTTPScope, receive: Receive) -> None:
+        self.scope = scope
+        self.receive = receive
+        self.app: Litestar = scope["app"]
+        self.method: str = scope["method"]
+        self.headers = RawHeaders(scope["headers"])
+
+    @property
+    def query_params(self) -> Mapping[str, Any]:
+        return Request(self.scope).query_params if self.scope["query_string"] else {}
+
+    @property
+    def content_length(self) -> int | None:
+        """As Litestar reads it (`int()` of the header): a 400 if it is no number."""
+        value = self.headers.get("content-length")
+        try:
+            return None if value is None else int(value)
+        except ValueError:
+            raise InvalidRequest([Problem(ErrorCode.BAD_REQUEST, f"Invalid content-length: {value!r}")]) from None
 
 
 class BufferedBody:
@@ -68,6 +104,33 @@ class BufferedBody:
         if self._messages:
             return self._messages.popleft()
         return await self._receive()
+
+
+async def read_body(request: PlainRequest, limit: int) -> bytes | None:
+    """The whole body, as Litestar's `Request.body` reads it: a 413 if its Content-Length or what
+    arrives is over `limit`, None if the client went away first."""
+    announced = request.content_length
+    if announced is not None and announced > limit:
+        raise PayloadTooLarge(limit)
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await request.receive()
+        if message["type"] != "http.request":
+            return None
+        chunk: bytes = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(limit)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+async def answer_error(send: Send, refused: ApiError) -> None:
+    """A refusal as Litestar's error handler sends it (`http/errors.error_response`)."""
+    headers = [(b"x-should-retry", b"false")] if refused.status < 500 else []
+    await answer_json(send, refused.status, headers, _encoder.encode(envelope(refused.problems)))
 
 
 async def answer_json(send: Send, status: int, headers: list[tuple[bytes, bytes]], content: bytes) -> None:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
-from litestar import Request, Response
+from litestar import Response
 
 from outbound_profiles.errors import ErrorCode, InvalidRequest, PreconditionFailed, Problem
+from outbound_profiles.http.credentials import Caller
 
 IF_MATCH = "If-Match"
 IF_NONE_MATCH = "If-None-Match"
@@ -47,7 +47,7 @@ class Condition:
         return self.any_tag or etag in self.strong or etag in self.weak
 
 
-def condition(request: Request[Any, Any, Any], header: str) -> Condition | None:
+def condition(request: Caller, header: str) -> Condition | None:
     """The request's `header` (If-Match or If-None-Match), or None when it was not sent."""
     value = request.headers.get(header)
     if value is None:

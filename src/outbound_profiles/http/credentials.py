@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeVar
 
-from litestar import Request
+from litestar import Litestar
 from sqlalchemy import Connection
 
 from outbound_profiles.accounts.account import Account
 from outbound_profiles.accounts.service import SWITCH, authenticate, remembered
 from outbound_profiles.db.database import Database
-from outbound_profiles.errors import Unauthorized
+from outbound_profiles.errors import Problems, Unauthorized
+from outbound_profiles.http.query import checked_query
 
 T = TypeVar("T")
 
@@ -20,6 +21,20 @@ class HeaderLookup(Protocol):
     """A request's headers by name: Litestar's `Headers`, or `http.asgi.RawHeaders`."""
 
     def get(self, name: str, /) -> str | None: ...
+
+
+class Caller(Protocol):
+    """A request as the transaction helper reads it: Litestar's `Request`, or `http.asgi.PlainRequest`
+    (what the update route, answered before routing, makes of its ASGI scope)."""
+
+    @property
+    def app(self) -> Litestar: ...
+
+    @property
+    def headers(self) -> HeaderLookup: ...
+
+    @property
+    def query_params(self) -> Mapping[str, Any]: ...
 
 
 def presented_credentials(headers: HeaderLookup) -> tuple[str, str | None]:
@@ -39,27 +54,30 @@ def presented_credentials(headers: HeaderLookup) -> tuple[str, str | None]:
 
 
 async def as_user(
-    request: Request[Any, Any, Any], work: Callable[[Connection, Account], T], *, write: bool = False
+    request: Caller,
+    work: Callable[[Connection, Account], T],
+    *,
+    write: bool = False,
+    problems: Problems | None = None,
 ) -> T:
-    """Run `work` for the caller, authenticated in the same transaction as the work itself."""
+    """The one way a tenant's request reaches its service: `work(connection, account)` for the caller,
+    authenticated in the same transaction as the work itself (a write's when `write`).
+
+    `problems` are what the handler found wrong in the request before (its query string), raised
+    once the caller is known, so bad credentials answer 401 whatever else is wrong; None: the
+    request takes no query parameters, and any it has are refused."""
+    token, api_user = presented_credentials(request.headers)
+    refused = checked_query(request, frozenset())[1] if problems is None else problems
     database: Database = request.app.state.database
-    return await run_authenticated(database, request.headers, work, write=write)
-
-
-def run_authenticated(
-    database: Database, headers: HeaderLookup, work: Callable[[Connection, Account], T], *, write: bool
-) -> Coroutine[Any, Any, T]:
-    """`as_user` for a caller known by its headers alone: what to await for the answer (missing or
-    malformed credentials are raised at once)."""
-    token, api_user = presented_credentials(headers)
 
     def authenticated(connection: Connection) -> T:
         account = authenticate(connection, token, api_user)
         if account is None:
             raise Unauthorized("The credentials are not valid.")
+        refused.raise_if_any()
         return work(connection, account)
 
-    return database.write(authenticated) if write else database.read(authenticated)
+    return await (database.write(authenticated) if write else database.read(authenticated))
 
 
 async def as_switch(database: Database, headers: HeaderLookup) -> None:

@@ -25,6 +25,15 @@ _STATUS_CODES = {
 }
 
 
+class ClientWentAway(ApiError):
+    """The request's body stopped coming: no one reads the answer; the metrics count it as 499."""
+
+    status = CLIENT_CLOSED
+
+    def __init__(self) -> None:
+        super().__init__([Problem(ErrorCode.BAD_REQUEST, "The client went away.")])
+
+
 def envelope(problems: tuple[Problem, ...]) -> ErrorEnvelope:
     return ErrorEnvelope(
         errors=[
@@ -77,7 +86,7 @@ def handle_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Resp
         if exc.detail == _CLIENT_WENT_AWAY:
             # Not the server's failure: the client closed the connection, or the server closed it when
             # the body was late (http/server.py). No one reads the answer; the metrics count it as 499.
-            return error_response(CLIENT_CLOSED, (Problem(ErrorCode.BAD_REQUEST, "The client went away."),))
+            return handle_api_error(_, ClientWentAway())
         return handle_unexpected(_, exc)
     headers: dict[str, str] = {}
     if isinstance(exc, MethodNotAllowedException):

@@ -44,8 +44,9 @@ class Idempotency:
     key: str | None
     fingerprint: str = ""
 
-    def apply(self, connection: Connection, account: Account, answer: type[T], work: Callable[[], T]) -> T:
-        """`work()`, or the answer it gave the first time this key was used by this user."""
+    def apply(self, connection: Connection, account: Account, answer: Any, work: Callable[[], T]) -> T:
+        """`work()`, or the answer it gave the first time this key was used by this user (decoded as
+        `answer`, a type msgspec can decode)."""
         if self.key is None:
             return work()
         if not _VALID_KEY.fullmatch(self.key):
@@ -65,7 +66,8 @@ class Idempotency:
                     f"This {HEADER} was already used for a different request in the last 24 hours; "
                     "use a new key for a new request."
                 )
-            return msgspec.json.decode(stored.response, type=answer)
+            first: T = msgspec.json.decode(stored.response, type=answer)
+            return first
         raise _refused(f"The {HEADER} could not be claimed; retry the request.")  # pragma: no cover
 
 

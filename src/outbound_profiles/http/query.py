@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from outbound_profiles.errors import Problems
+
+if TYPE_CHECKING:
+    from outbound_profiles.http.credentials import Caller
 
 C = TypeVar("C", bound=str)
 T = TypeVar("T")
@@ -96,3 +99,9 @@ class Query:
                 return default
             keys.append(SortKey(field, descending))
         return tuple(keys)
+
+
+def checked_query(request: Caller, allowed: frozenset[str]) -> tuple[Query, Problems]:
+    """The request's query string, each parameter checked against `allowed`."""
+    problems = Problems()
+    return Query(request.query_params, allowed, problems), problems

@@ -1,40 +1,29 @@
-"""`PUT` and `PATCH /termination/endpoints/{id}` answered without the framework, when they can be.
+"""`PUT` and `PATCH /termination/endpoints/{id}`, answered before routing.
 
-The update of a profile is the service's hot path (the PUT benchmark sets its speed target). Litestar's
-routing, request and response objects cost more per request than the update's own work, so a
-plain update is answered here, beside it: the same credentials check, the same
-`service.update` in the same one transaction, the same rendering and ETag, and the bytes
-Litestar would send (a test compares the two answer for answer).
-
-Only the plain case is answered here. A request with a query string or `If-Match`, an unusual
-path, or a body over the limit is passed on whole to Litestar, and so is one the service refuses
-(any `ApiError`: bad credentials, a bad body, a broken rule, an unknown profile), which Litestar
-answers as for any other route. Everything a refused request wrote is rolled back with it (its
-savepoint or its transaction), so running the update again there gives the contract's error with
-no second effect. Any other failure is not run again (a failed COMMIT's outcome may be unknown): it is
-answered here with the 500 Litestar would give.
+The update of a profile is the service's hot path (the PUT benchmark sets its speed target), and
+Litestar's routing, request and response objects cost more per request than the update's own work.
+So this small ASGI layer, inside the observability middleware (request id, metrics and access log
+are unchanged), answers every PUT and PATCH of one profile itself: as the server runs, it is the
+route's one way in. It runs `profiles.router.updated`, the function the declared route runs too
+(the route stays for the OpenAPI document and the path's `Allow` list), with what Litestar's
+`Request` would read of the same scope (`http.asgi.PlainRequest`). It answers refusals itself, in
+the contract's envelope, as Litestar's error handlers do; tests compare the bytes of both.
 """
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, cast
 
 import msgspec
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Receive, Scope, Send
-from sqlalchemy import Connection
+from litestar.types import ASGIApp, HTTPScope, Receive, Scope, Send
+from litestar.utils.path import normalize_path
 
-from outbound_profiles.accounts.account import Account
 from outbound_profiles.config import MAX_BODY_BYTES
-from outbound_profiles.db.database import Database
 from outbound_profiles.errors import ApiError
-from outbound_profiles.http.asgi import BufferedBody, RawHeaders, answer_json
-from outbound_profiles.http.body import decode_object
-from outbound_profiles.http.credentials import run_authenticated
-from outbound_profiles.http.errors import UNEXPECTED, envelope, log_unexpected
-from outbound_profiles.profiles import service
-from outbound_profiles.profiles.render import render
-from outbound_profiles.profiles.schemas import ProfileOut
+from outbound_profiles.http.asgi import PlainRequest, answer_error, answer_json, read_body
+from outbound_profiles.http.errors import UNEXPECTED, ClientWentAway, envelope, log_unexpected
+from outbound_profiles.profiles.router import updated
 
 PREFIX: Final = "/termination/endpoints/"
 # What Litestar's router leaves in the scope for this route (the metrics' route label).
@@ -45,58 +34,45 @@ _UNEXPECTED_BODY = _encoder.encode(envelope(UNEXPECTED))
 
 
 class FastUpdate:
-    """ASGI: plain profile updates here, every other request to `app` (Litestar)."""
+    """ASGI: profile updates here, every other request to `app` (Litestar)."""
 
-    def __init__(self, app: ASGIApp, database: Database) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.database = database
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        profile_id = _plain_update(scope)
-        if profile_id is None or scope["type"] != ScopeType.HTTP:
+        profile_id = profile_updated(scope)
+        if profile_id is None:
             await self.app(scope, receive, send)
             return
-        method = scope["method"]
-        headers = RawHeaders(scope["headers"])
-        body = BufferedBody(receive)
-        shown = None
-        if _plain_headers(headers) and await body.read(MAX_BODY_BYTES) is not None:
-            raw = body.body
-
-            def work(connection: Connection, account: Account) -> tuple[ProfileOut, str]:
-                view = service.update(connection, account, profile_id, decode_object(raw))
-                return render(view.profile, view.connections), view.etag
-
-            try:
-                shown = await run_authenticated(self.database, headers, work, write=True)
-            except ApiError:
-                shown = None  # refused, and rolled back: Litestar answers it (see the module doc)
-            except Exception as error:  # as Litestar's last-resort handler does
-                scope["path_template"] = PATH_TEMPLATE
-                log_unexpected(method, scope["path"], error)
-                await answer_json(send, 500, [], _UNEXPECTED_BODY)
-                return
-        if shown is None:
-            await self.app(scope, body.replay, send)
-            return
         scope["path_template"] = PATH_TEMPLATE
-        await answer_json(send, 200, [(b"etag", shown[1].encode("ascii"))], _encoder.encode(shown[0]))
+        request = PlainRequest(cast("HTTPScope", scope), receive)
+        try:
+            raw = await read_body(request, MAX_BODY_BYTES)
+            if raw is None:
+                await answer_error(send, ClientWentAway())
+                return
+            body, etag = await updated(request, profile_id, raw)
+        except ApiError as refused:
+            await answer_error(send, refused)
+            return
+        except Exception as error:  # as Litestar's last-resort handler does
+            log_unexpected(request.method, scope["path"], error)
+            await answer_json(send, 500, [], _UNEXPECTED_BODY)
+            return
+        await answer_json(send, 200, [(b"etag", etag.encode("ascii"))], _encoder.encode(body))
 
 
-def _plain_headers(headers: RawHeaders) -> bool:
-    """No If-Match, and no Content-Length that Litestar would refuse without reading the body."""
-    if "if-match" in headers:
-        return False
-    length = headers.get("content-length")
-    return length is None or (length.isascii() and length.isdigit() and int(length) <= MAX_BODY_BYTES)
-
-
-def _plain_update(scope: Scope) -> str | None:
-    """The profile id of a PUT/PATCH of one profile with no query string, else None."""
-    if scope["type"] != ScopeType.HTTP or scope["method"] not in _METHODS or scope["query_string"]:
+def profile_updated(scope: Scope) -> str | None:
+    """The profile id of a PUT or PATCH of one profile, else None (the path as Litestar routes it:
+    without the root path, if the server was given one)."""
+    if scope["type"] != ScopeType.HTTP or scope["method"] not in _METHODS:
         return None
     path: str = scope["path"]
-    if not path.startswith(PREFIX) or scope.get("root_path"):
+    if root_path := scope.get("root_path", ""):
+        path = path.split(root_path, maxsplit=1)[-1]
+    if "//" in path or path.endswith("/"):
+        path = normalize_path(path)
+    if not path.startswith(PREFIX):
         return None
     profile_id = path[len(PREFIX) :]
     return profile_id if profile_id and "/" not in profile_id else None

@@ -13,13 +13,15 @@ from litestar.params import FromPath
 from sqlalchemy import Connection
 
 from outbound_profiles.accounts.account import Account
-from outbound_profiles.domain.countries import DESTINATION_FORMATS
+from outbound_profiles.domain.countries import DESTINATION_FORMATS, DestinationFormat
+from outbound_profiles.errors import Problems
 from outbound_profiles.http.body import decode_object
-from outbound_profiles.http.conditional import IF_MATCH, IF_NONE_MATCH, Condition, condition, not_modified
-from outbound_profiles.http.credentials import as_user
+from outbound_profiles.http.conditional import IF_MATCH, IF_NONE_MATCH, condition, not_modified
+from outbound_profiles.http.credentials import Caller, as_user
+from outbound_profiles.http.idempotency import idempotency
 from outbound_profiles.http.pagination import Page, page_headers
-from outbound_profiles.http.query import SortKey
-from outbound_profiles.http.routes import PAGE_PARAMETERS, checked_query, once_as_user, operation_ids
+from outbound_profiles.http.query import SortKey, checked_query
+from outbound_profiles.http.routes import PAGE_PARAMETERS, operation_ids
 from outbound_profiles.profiles import service
 from outbound_profiles.profiles.render import render
 from outbound_profiles.profiles.repository import SORTABLE
@@ -50,30 +52,30 @@ _DEFAULT_SORT = (SortKey("created_at", descending=False),)
 Shown = tuple[ProfileOut, str]  # a profile as shown, and its ETag
 
 
-def _shown(
-    request: Request[Any, Any, Any], operation: Callable[[Connection, Account], ProfileView]
-) -> Callable[[Connection, Account], Shown]:
-    """The operation, rendered in the format the query asks for (checked before the operation runs)."""
+def _format(request: Caller) -> tuple[DestinationFormat | None, Problems]:
+    """The destination format the query asks for, and what was wrong with the query."""
+    query, problems = checked_query(request, _ONE_QUERY)
+    return query.choice(FORMAT, DESTINATION_FORMATS), problems
+
+
+def _shown(view: ProfileView, fmt: DestinationFormat | None) -> Shown:
+    return render(view.profile, view.connections, fmt), view.etag
+
+
+def _answer(shown: Shown) -> Response[ProfileOut]:
+    return Response(shown[0], headers={"ETag": shown[1]})
+
+
+async def updated(request: Caller, profile_id: str, raw: bytes) -> Shown:
+    """The update of one profile, for both ways in: the route below and, as the server runs it,
+    `profiles/fast_update.py`, which answers every PUT and PATCH of a profile before routing."""
+    fmt, problems = _format(request)
 
     def work(connection: Connection, account: Account) -> Shown:
-        query, problems = checked_query(request, _ONE_QUERY)
-        fmt = query.choice(FORMAT, DESTINATION_FORMATS)
-        problems.raise_if_any()
-        view = operation(connection, account)
-        return render(view.profile, view.connections, fmt), view.etag
+        if_match = condition(request, IF_MATCH)
+        return _shown(service.update(connection, account, profile_id, decode_object(raw), if_match=if_match), fmt)
 
-    return work
-
-
-def _guarded(
-    request: Request[Any, Any, Any], change: Callable[[Connection, Account, Condition | None], ProfileView]
-) -> Callable[[Connection, Account], Shown]:
-    """A change of one profile, refused with 412 when the request's If-Match names another version."""
-    return _shown(request, lambda c, a: change(c, a, condition(request, IF_MATCH)))
-
-
-def _tagged(shown: Shown) -> Response[ProfileOut]:
-    return Response(shown[0], headers={"ETag": shown[1]})
+    return await as_user(request, work, write=True, problems=problems)
 
 
 @get(
@@ -87,27 +89,21 @@ def _tagged(shown: Shown) -> Response[ProfileOut]:
     ],
 )
 async def list_profiles(request: Request[Any, Any, Any]) -> Response[list[ProfileOut]]:
-    def work(connection: Connection, account: Account) -> Response[list[ProfileOut]]:
-        query, problems = checked_query(request, _LIST_QUERY)
-        page = Page.from_query(query)
-        fmt = query.choice(FORMAT, DESTINATION_FORMATS)
-        sort = query.sort("sort", SORTABLE, default=_DEFAULT_SORT)
-        name = query.get("filter[name]")
-        problems.raise_if_any()
-        views, total = service.list_page(
+    query, problems = checked_query(request, _LIST_QUERY)
+    page = Page.from_query(query)
+    fmt = query.choice(FORMAT, DESTINATION_FORMATS)
+    sort = query.sort("sort", SORTABLE, default=_DEFAULT_SORT)
+    name = query.get("filter[name]")
+
+    def work(connection: Connection, account: Account) -> tuple[list[ProfileView], int]:
+        return service.list_page(
             connection, account, name_contains=name, sort=sort, offset=page.offset, limit=page.size
         )
-        return Response(
-            [render(v.profile, v.connections, fmt) for v in views], headers=page_headers(request.url, page, total)
-        )
 
-    return await as_user(request, work)
-
-
-async def _once(request: Request[Any, Any, Any], work: Callable[[Connection, Account], Shown]) -> Response[ProfileOut]:
-    """A write as the caller that honours `Idempotency-Key`: a retry gets the first answer (body
-    and ETag, which name the state it showed then) and does nothing."""
-    return _tagged(await once_as_user(request, Shown, work))
+    views, total = await as_user(request, work, problems=problems)
+    return Response(
+        [render(v.profile, v.connections, fmt) for v in views], headers=page_headers(request.url, page, total)
+    )
 
 
 @post(
@@ -122,7 +118,15 @@ async def _once(request: Request[Any, Any, Any], work: Callable[[Connection, Acc
 )
 async def create_profile(request: Request[Any, Any, Any]) -> Response[ProfileOut]:
     raw = await request.body()
-    return await _once(request, _shown(request, lambda c, a: service.create(c, a, decode_object(raw))))
+    fmt, problems = _format(request)
+    once = await idempotency(request)  # a retry gets the first answer: body and ETag, as shown then
+
+    def work(connection: Connection, account: Account) -> Shown:
+        return once.apply(
+            connection, account, Shown, lambda: _shown(service.create(connection, account, decode_object(raw)), fmt)
+        )
+
+    return _answer(await as_user(request, work, write=True, problems=problems))
 
 
 @get(
@@ -134,13 +138,14 @@ async def create_profile(request: Request[Any, Any, Any]) -> Response[ProfileOut
     shows_etag=True,
 )
 async def retrieve_profile(request: Request[Any, Any, Any], profile_id: FromPath[str]) -> Response[ProfileOut]:
-    shown = _shown(request, lambda c, a: service.retrieve(c, a, profile_id))
-    body, etag = await as_user(request, shown)
+    fmt, problems = _format(request)
+    view = await as_user(request, lambda c, a: service.retrieve(c, a, profile_id), problems=problems)
+    body, etag = _shown(view, fmt)
     unless = condition(request, IF_NONE_MATCH)
     if unless is not None and unless.matches_weakly(etag):
         # Annotated as the 200 it usually is, so the document gives that answer its schema.
         return cast("Response[ProfileOut]", not_modified(etag))
-    return _tagged((body, etag))
+    return _answer((body, etag))
 
 
 @route(
@@ -155,11 +160,7 @@ async def retrieve_profile(request: Request[Any, Any, Any], profile_id: FromPath
     shows_etag=True,
 )
 async def update_profile(request: Request[Any, Any, Any], profile_id: FromPath[str]) -> Response[ProfileOut]:
-    raw = await request.body()
-    work = _guarded(
-        request, lambda c, a, if_match: service.update(c, a, profile_id, decode_object(raw), if_match=if_match)
-    )
-    return _tagged(await as_user(request, work, write=True))
+    return _answer(await updated(request, profile_id, await request.body()))
 
 
 @delete(
@@ -172,8 +173,12 @@ async def update_profile(request: Request[Any, Any, Any], profile_id: FromPath[s
     shows_etag=True,
 )
 async def delete_profile(request: Request[Any, Any, Any], profile_id: FromPath[str]) -> Response[ProfileOut]:
-    work = _guarded(request, lambda c, a, if_match: service.delete(c, a, profile_id, if_match=if_match))
-    return _tagged(await as_user(request, work, write=True))
+    fmt, problems = _format(request)
+
+    def work(connection: Connection, account: Account) -> ProfileView:
+        return service.delete(connection, account, profile_id, if_match=condition(request, IF_MATCH))
+
+    return _answer(_shown(await as_user(request, work, write=True, problems=problems), fmt))
 
 
 @put(
@@ -187,11 +192,7 @@ async def delete_profile(request: Request[Any, Any, Any], profile_id: FromPath[s
     shows_etag=True,
 )
 async def attach_connections(request: Request[Any, Any, Any], profile_id: FromPath[str]) -> Response[ProfileOut]:
-    raw = await request.body()
-    attach = service.attach_connections
-    return await _once(
-        request, _guarded(request, lambda c, a, m: attach(c, a, profile_id, decode_object(raw), if_match=m))
-    )
+    return await _connections(request, profile_id, service.attach_connections)
 
 
 @put(
@@ -205,11 +206,25 @@ async def attach_connections(request: Request[Any, Any, Any], profile_id: FromPa
     shows_etag=True,
 )
 async def detach_connections(request: Request[Any, Any, Any], profile_id: FromPath[str]) -> Response[ProfileOut]:
+    return await _connections(request, profile_id, service.detach_connections)
+
+
+async def _connections(
+    request: Request[Any, Any, Any], profile_id: str, change: Callable[..., ProfileView]
+) -> Response[ProfileOut]:
+    """Attach or detach: honours `Idempotency-Key` (a retry gets the first answer) and `If-Match`."""
     raw = await request.body()
-    detach = service.detach_connections
-    return await _once(
-        request, _guarded(request, lambda c, a, m: detach(c, a, profile_id, decode_object(raw), if_match=m))
-    )
+    fmt, problems = _format(request)
+    once = await idempotency(request)
+
+    def work(connection: Connection, account: Account) -> Shown:
+        def changed() -> Shown:
+            view = change(connection, account, profile_id, decode_object(raw), if_match=condition(request, IF_MATCH))
+            return _shown(view, fmt)
+
+        return once.apply(connection, account, Shown, changed)
+
+    return _answer(await as_user(request, work, write=True, problems=problems))
 
 
 router = Router(

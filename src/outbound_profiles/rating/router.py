@@ -11,7 +11,6 @@ from litestar.params import FromPath
 from litestar.response import Stream
 
 from outbound_profiles.http.credentials import as_user
-from outbound_profiles.http.routes import run_as_user
 from outbound_profiles.rating import custom_decks
 from outbound_profiles.rating.schemas import RateDeckOut
 
@@ -33,7 +32,7 @@ CSV = "text/csv; charset=utf-8"
 async def put_rate_deck(request: Request[Any, Any, Any], profile_id: FromPath[str]) -> RateDeckOut:
     raw = await request.body()
     # Who asks, and for which profile, before the file is read: a 401, 403 or 404 costs no parsing.
-    await run_as_user(request, lambda c, a: custom_decks.check(c, a, profile_id))
+    await as_user(request, lambda c, a: custom_decks.check(c, a, profile_id))
     # Checked outside the transaction (and off the event loop), so a bad deck holds no lock.
     rows = await asyncio.to_thread(custom_decks.parse, raw)
     count = await as_user(request, lambda c, a: custom_decks.put(c, a, profile_id, rows), write=True)
@@ -48,7 +47,7 @@ async def put_rate_deck(request: Request[Any, Any, Any], profile_id: FromPath[st
     csv_download=True,
 )
 async def get_rate_deck(request: Request[Any, Any, Any], profile_id: FromPath[str]) -> Stream:
-    deck_id, rows = await run_as_user(request, lambda c, a: custom_decks.in_effect(c, a, profile_id))
+    deck_id, rows = await as_user(request, lambda c, a: custom_decks.in_effect(c, a, profile_id))
     database = request.app.state.database
     return Stream(custom_decks.download(database, deck_id, rows), media_type=CSV)
 
@@ -60,7 +59,7 @@ async def get_rate_deck(request: Request[Any, Any, Any], profile_id: FromPath[st
     status_code=200,
 )
 async def delete_rate_deck(request: Request[Any, Any, Any], profile_id: FromPath[str]) -> RateDeckOut:
-    removed = await run_as_user(request, lambda c, a: custom_decks.remove(c, a, profile_id), write=True)
+    removed = await as_user(request, lambda c, a: custom_decks.remove(c, a, profile_id), write=True)
     return RateDeckOut(rows=removed)
 
 

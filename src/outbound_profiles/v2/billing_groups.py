@@ -19,10 +19,11 @@ from outbound_profiles.billing_groups import service
 from outbound_profiles.errors import ResourceInUse
 from outbound_profiles.http.body import decode_object
 from outbound_profiles.http.credentials import as_user
+from outbound_profiles.http.idempotency import idempotency
 from outbound_profiles.http.schemas import ErrorEnvelope
 from outbound_profiles.v2.errors import Conflict, v2_status
 from outbound_profiles.v2.mapping import billing_group_out
-from outbound_profiles.v2.requests import create_v2, known, no_query, strict, v2_query
+from outbound_profiles.v2.requests import known, no_query, strict, v2_query
 from outbound_profiles.v2.schemas import (
     BILLING_GROUP_READ_ONLY,
     BillingGroupData,
@@ -46,15 +47,15 @@ def _data(connection: Connection, account: Account, group: Any) -> BillingGroupD
 
 @get("/", operation_id="listBillingGroupsV2", summary="List billing groups (v2)", query_parameters=PAGE_PARAMETERS)
 async def list_billing_groups(request: Request[Any, Any, Any]) -> BillingGroupList:
+    query, problems = v2_query(request, _LIST_QUERY)
+    number, size = page_of(query)
+
     def work(connection: Connection, account: Account) -> BillingGroupList:
-        query, problems = v2_query(request, _LIST_QUERY)
-        number, size = page_of(query)
-        problems.raise_if_any()
         items, total = service.list_page(connection, account, offset=(number - 1) * size, limit=size)
         organization = organization_id(connection, account.id)
         return BillingGroupList([billing_group_out(g, organization) for g in items], meta(number, size, total))
 
-    return await v2_status(as_user(request, work))
+    return await v2_status(as_user(request, work, problems=problems))
 
 
 @post(
@@ -65,19 +66,27 @@ async def list_billing_groups(request: Request[Any, Any, Any]) -> BillingGroupLi
     body=BillingGroupWriteV2,
 )
 async def create_billing_group(request: Request[Any, Any, Any]) -> BillingGroupData:
-    def create(connection: Connection, account: Account, body: dict[str, Any], refuse: bool) -> BillingGroupData:
-        return _data(connection, account, service.create(connection, account, _writable(body, refuse)))
+    raw = await request.body()
+    refuse = strict(request)
+    once = await idempotency(request)
 
-    return await v2_status(create_v2(request, BillingGroupData, create))
+    def work(connection: Connection, account: Account) -> BillingGroupData:
+        def create() -> BillingGroupData:
+            return _data(
+                connection, account, service.create(connection, account, _writable(decode_object(raw), refuse))
+            )
+
+        return once.apply(connection, account, BillingGroupData, create)
+
+    return await v2_status(as_user(request, work, write=True, problems=no_query(request)))
 
 
 @get("/{group_id:str}", operation_id="retrieveBillingGroupV2", summary="Retrieve a billing group (v2)")
 async def retrieve_billing_group(request: Request[Any, Any, Any], group_id: FromPath[str]) -> BillingGroupData:
     def work(connection: Connection, account: Account) -> BillingGroupData:
-        no_query(request)
         return _data(connection, account, service.retrieve(connection, account, group_id))
 
-    return await v2_status(as_user(request, work))
+    return await v2_status(as_user(request, work, problems=no_query(request)))
 
 
 @patch(
@@ -91,11 +100,10 @@ async def update_billing_group(request: Request[Any, Any, Any], group_id: FromPa
     refuse = strict(request)
 
     def work(connection: Connection, account: Account) -> BillingGroupData:
-        no_query(request)
         group = service.update(connection, account, group_id, _writable(decode_object(raw), refuse))
         return _data(connection, account, group)
 
-    return await v2_status(as_user(request, work, write=True))
+    return await v2_status(as_user(request, work, write=True, problems=no_query(request)))
 
 
 @delete(
@@ -113,14 +121,13 @@ async def update_billing_group(request: Request[Any, Any, Any], group_id: FromPa
 )
 async def delete_billing_group(request: Request[Any, Any, Any], group_id: FromPath[str]) -> BillingGroupData:
     def work(connection: Connection, account: Account) -> BillingGroupData:
-        no_query(request)
         try:
             group = service.delete(connection, account, group_id)
         except ResourceInUse as exc:
             raise Conflict(exc.problems) from None
         return _data(connection, account, group)
 
-    return await v2_status(as_user(request, work, write=True))
+    return await v2_status(as_user(request, work, write=True, problems=no_query(request)))
 
 
 router = Router(

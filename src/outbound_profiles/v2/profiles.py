@@ -12,9 +12,10 @@ from outbound_profiles.accounts.account import Account
 from outbound_profiles.http.body import decode_object
 from outbound_profiles.http.conditional import IF_MATCH, IF_NONE_MATCH, Condition, condition, not_modified
 from outbound_profiles.http.credentials import as_user
+from outbound_profiles.http.idempotency import idempotency
 from outbound_profiles.v2 import service
 from outbound_profiles.v2.errors import v2_status
-from outbound_profiles.v2.requests import create_v2, no_query, strict, v2_query
+from outbound_profiles.v2.requests import no_query, strict, v2_query
 from outbound_profiles.v2.schemas import OutboundVoiceProfileData, OutboundVoiceProfileList, OutboundVoiceProfileWrite
 
 _LIST_QUERY = frozenset(name for name, _, _ in service.LIST_PARAMETERS)
@@ -31,11 +32,9 @@ def _tagged(shown: service.Tagged) -> Response[OutboundVoiceProfileData]:
     query_parameters=service.LIST_PARAMETERS,
 )
 async def list_profiles(request: Request[Any, Any, Any]) -> OutboundVoiceProfileList:
-    def work(connection: Connection, account: Account) -> OutboundVoiceProfileList:
-        query, problems = v2_query(request, _LIST_QUERY)
-        return service.list_page(connection, account, query, problems)
-
-    return await v2_status(as_user(request, work))
+    query, problems = v2_query(request, _LIST_QUERY)
+    listing = service.Listing.from_query(query)
+    return await v2_status(as_user(request, lambda c, a: service.list_page(c, a, listing), problems=problems))
 
 
 @post(
@@ -47,7 +46,16 @@ async def list_profiles(request: Request[Any, Any, Any]) -> OutboundVoiceProfile
     shows_etag=True,
 )
 async def create_profile(request: Request[Any, Any, Any]) -> Response[OutboundVoiceProfileData]:
-    return _tagged(await v2_status(create_v2(request, service.Tagged, service.create)))
+    raw = await request.body()
+    refuse = strict(request)
+    once = await idempotency(request)
+
+    def work(connection: Connection, account: Account) -> service.Tagged:
+        return once.apply(
+            connection, account, service.Tagged, lambda: service.create(connection, account, decode_object(raw), refuse)
+        )
+
+    return _tagged(await v2_status(as_user(request, work, write=True, problems=no_query(request))))
 
 
 @get(
@@ -61,10 +69,9 @@ async def retrieve_profile(
     request: Request[Any, Any, Any], profile_id: FromPath[str]
 ) -> Response[OutboundVoiceProfileData]:
     def work(connection: Connection, account: Account) -> tuple[service.Tagged, Condition | None]:
-        no_query(request)
         return service.retrieve(connection, account, profile_id), condition(request, IF_NONE_MATCH)
 
-    (body, etag), unless = await v2_status(as_user(request, work))
+    (body, etag), unless = await v2_status(as_user(request, work, problems=no_query(request)))
     if unless is not None and unless.matches_weakly(etag):
         # Annotated as the 200 it usually is, so the document gives that answer its schema.
         return cast("Response[OutboundVoiceProfileData]", not_modified(etag))
@@ -87,13 +94,12 @@ async def update_profile(
     refuse = strict(request)
 
     def work(connection: Connection, account: Account) -> service.Tagged:
-        no_query(request)
         body = decode_object(raw)
         return service.update(
             connection, account, profile_id, body, if_match=condition(request, IF_MATCH), strict=refuse
         )
 
-    return _tagged(await v2_status(as_user(request, work, write=True)))
+    return _tagged(await v2_status(as_user(request, work, write=True, problems=no_query(request))))
 
 
 @delete(
@@ -109,10 +115,9 @@ async def delete_profile(
 ) -> Response[OutboundVoiceProfileData]:
 
     def work(connection: Connection, account: Account) -> service.Tagged:
-        no_query(request)
         return service.delete(connection, account, profile_id, if_match=condition(request, IF_MATCH))
 
-    return _tagged(await v2_status(as_user(request, work, write=True)))
+    return _tagged(await v2_status(as_user(request, work, write=True, problems=no_query(request))))
 
 
 router = Router(

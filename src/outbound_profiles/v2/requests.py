@@ -7,20 +7,14 @@ Telnyx's schemas allow members they do not list, and its SDKs send them (a newer
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
-from typing import Any, TypeVar
+from collections.abc import Collection
+from typing import Any
 
 from litestar import Request
-from sqlalchemy import Connection
 
-from outbound_profiles.accounts.account import Account
 from outbound_profiles.config import Settings
 from outbound_profiles.errors import Problems
-from outbound_profiles.http.body import decode_object
-from outbound_profiles.http.query import Query
-from outbound_profiles.http.routes import checked_query, once_as_user
-
-T = TypeVar("T")
+from outbound_profiles.http.query import Query, checked_query
 
 
 def strict(request: Request[Any, Any, Any]) -> bool:
@@ -43,22 +37,6 @@ def v2_query(request: Request[Any, Any, Any], allowed: frozenset[str]) -> tuple[
     return Query({name: params[name] for name in params if name in allowed}, allowed, problems), problems
 
 
-def no_query(request: Request[Any, Any, Any]) -> None:
-    v2_query(request, frozenset())[1].raise_if_any()
-
-
-async def create_v2(
-    request: Request[Any, Any, Any],
-    answer: Any,
-    create: Callable[[Connection, Account, dict[str, Any], bool], T],
-) -> T:
-    """A v2 create from a JSON object body, run as the caller and honouring `Idempotency-Key`;
-    `create` is told whether unknown members are refused."""
-    raw = await request.body()
-    refuse = strict(request)
-
-    def work(connection: Connection, account: Account) -> T:
-        no_query(request)
-        return create(connection, account, decode_object(raw), refuse)
-
-    return await once_as_user(request, answer, work)
+def no_query(request: Request[Any, Any, Any]) -> Problems:
+    """The problems of a request that takes no query parameters (none, unless refusing unknown ones)."""
+    return v2_query(request, frozenset())[1]

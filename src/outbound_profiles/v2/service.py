@@ -146,14 +146,27 @@ def meta(number: int, size: int, total: int) -> PageMeta:
     )
 
 
-def list_page(connection: Connection, account: Account, query: Query, problems: Problems) -> OutboundVoiceProfileList:
-    number, size = page_of(query)
-    sort = query.choice("sort", SORT_CHOICES) or "-created_at"
-    name = query.get("filter[name][contains]")
-    problems.raise_if_any()
-    key = SortKey(SORTS[sort.lstrip("-")], descending=sort.startswith("-"))
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """What a list asks for: page, order and name filter (bad values go to the query's problems)."""
+
+    number: int
+    size: int
+    sort: SortKey
+    name: str | None
+
+    @classmethod
+    def from_query(cls, query: Query) -> Listing:
+        number, size = page_of(query)
+        sort = query.choice("sort", SORT_CHOICES) or "-created_at"
+        key = SortKey(SORTS[sort.lstrip("-")], descending=sort.startswith("-"))
+        return cls(number, size, key, query.get("filter[name][contains]"))
+
+
+def list_page(connection: Connection, account: Account, listing: Listing) -> OutboundVoiceProfileList:
+    number, size = listing.number, listing.size
     found, total = service.list_page(
-        connection, account, name_contains=name, sort=(key,), offset=(number - 1) * size, limit=size
+        connection, account, name_contains=listing.name, sort=(listing.sort,), offset=(number - 1) * size, limit=size
     )
     return OutboundVoiceProfileList([mapping.profile_out(v) for v in found], meta(number, size, total))
 
