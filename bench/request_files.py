@@ -94,7 +94,7 @@ async def run(database_url: str) -> None:
             for name in seen:
                 print(f"    {name}")
     sys.setprofile(None)
-    threading.setprofile(None)  # type: ignore[arg-type]
+    threading.setprofile(None)
     database.dispose()
 
 
