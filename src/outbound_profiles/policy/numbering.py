@@ -1,14 +1,15 @@
-"""The region of a strict E.164 number, decided as libphonenumber decides it, in a few microseconds.
+"""The region of a strict E.164 number, decided as libphonenumber decides it, without its general parse.
 
-`phonenumbers.parse` + `is_valid_number` + `region_code_for_number` cost some 30 µs a number: most
-of it goes to parsing that any text needs (punctuation, letters, extensions, RFC 3966) and to
-validation done twice (the region of a shared calling code is found by the same patterns that
-then decide validity again). For text already `+` and digits this module takes the same steps
+`phonenumbers.parse` + `is_valid_number` + `region_code_for_number` spend most of their time on
+parsing that any text needs (punctuation, letters, extensions, RFC 3966) and on validation done
+twice (the region of a shared calling code is found by the same patterns that then decide
+validity again). For text already `+` and digits this module takes the same steps
 without those: the calling code from a table of its digits, the national prefix stripped by the
 library's own helpers (only when its pattern matches), and the region's validity as one length
 check and two regular expressions, compiled once per calling code from the library's metadata:
 the general pattern, and the patterns of every number type that admits the length, joined.
-tests/policy/test_numbering.py compares it with the library's path over every calling code.
+It leans on the library's private helpers and constants: tests/policy/test_numbering.py compares
+it with the library's own path over every calling code, and so checks each upgrade of the library.
 """
 
 from __future__ import annotations
