@@ -1,4 +1,4 @@
-"""Does an authorization cost the same with 10^3 and with 10^6 profiles? Latency and the server's RSS.
+"""Does an authorization cost the same with 10^3 and with 10^6 profiles? Latency, server CPU and RSS.
 
 SQLite (where the data plane caches the connections it decides for, in an LRU of 100,000 entries),
 one worker, in-process counters, a default deck of 10^5 prefixes. The profiles (each with one
@@ -30,6 +30,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python bench/authorize_scale.py` finds `bench`
 
 from bench.authorize_ratio import CALLER, PATH, lua
+from bench.cpu_per_request import cpu_seconds, server_pid
 from bench.dataplane import deck_lines, valid_numbers
 from bench.harness import (
     CLI,
@@ -293,6 +294,8 @@ def measure(args: argparse.Namespace, wrk: str) -> int:
                     duration=args.warmup,
                 )
                 script.write_text(lua(numbers, f"m{scale}", "", switch_token, connection_lua(layout, scale)))
+                serving = server_pid(port)  # the process that answers (the command may have started it)
+                cpu_before = cpu_seconds(serving)
                 run = run_wrk(
                     wrk,
                     script,
@@ -303,11 +306,12 @@ def measure(args: argparse.Namespace, wrk: str) -> int:
                     connections=args.connections,
                     duration=args.duration,
                 )
+                cpu_ms = (cpu_seconds(serving) - cpu_before) / max(run.requests, 1) * 1e3
                 rss_end = rss_mb(pid)
                 errors = run.non_2xx + run.socket_errors + run.timeouts
                 print(
                     f"  {scale:>9,} profiles: {run.rps:7.0f} req/s  p50 {run.p50_ms:6.2f} ms  "
-                    f"p99 {run.p99_ms:6.2f} ms  "
+                    f"p99 {run.p99_ms:6.2f} ms  server CPU {cpu_ms:.3f} ms a call  "
                     f"errors {errors}  RSS {rss_start:.0f} MiB at start, {rss_end:.0f} MiB after "
                     f"{warm.requests + run.requests:,} calls  (load {load_average():.2f})",
                     flush=True,
@@ -318,6 +322,7 @@ def measure(args: argparse.Namespace, wrk: str) -> int:
                         "seed_s": seeded_s,
                         "rss_start_mb": rss_start,
                         "rss_end_mb": rss_end,
+                        "server_cpu_ms": cpu_ms,
                         "run": asdict(run),
                         "warmup": asdict(warm),
                     }

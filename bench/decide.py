@@ -26,6 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python bench/decide.py` finds `bench`
 
+import phonenumbers
+
 from bench.dataplane import DENIED_NUMBER, deck_lines, valid_numbers
 from bench.harness import RESULTS_DIR, busy_note, load_average, source_version
 from outbound_profiles.policy import destinations
@@ -44,6 +46,16 @@ def build_deck(rows: int) -> Deck:
         prefix, country, rate, fee, first, then = line.rstrip("\n").split(",")
         builder.add_stored((prefix, country, rate, fee, int(first), int(then)))
     return builder.finish(1)
+
+
+def library_region(number: str) -> str | None:
+    """What destination() did before `policy.numbering`: the library's general parse, then validation
+    and the region lookup (which match the same patterns twice)."""
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return None
+    return phonenumbers.region_code_for_number(parsed) if phonenumbers.is_valid_number(parsed) else None
 
 
 def target() -> Target:
@@ -143,10 +155,16 @@ def main(argv: list[str] | None = None) -> int:
     numbers = [c.to for c in calls_distinct]
     digits = [n[1:] for n in numbers]
     results["parse_validate"] = rate(
-        "destination() uncached: parse + validate + region",
+        "destination() uncached: region and validity",
         args.calls,
         args.rounds,
         lambda: [parse(n) for n in numbers] and None,
+    )
+    results["library"] = rate(
+        "libphonenumber's parse + is_valid + region (reference)",
+        args.calls,
+        args.rounds,
+        lambda: [library_region(n) for n in numbers] and None,
     )
     for call in repeated:
         destinations.destination(call)

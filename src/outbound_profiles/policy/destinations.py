@@ -7,12 +7,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
 
-import phonenumbers
-
+from outbound_profiles.policy import numbering
 from outbound_profiles.profiles.rules import US_PLAN_COUNTRIES
 
 _E164: Final = re.compile(r"\+[1-9][0-9]{1,14}")
-NON_GEOGRAPHIC: Final = "001"  # libphonenumber's region for +800, +808, +870, +881, +882, +883, +888, +979
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,23 +24,18 @@ class Destination:
         return self.country is None
 
 
-@lru_cache(maxsize=65_536)  # libphonenumber's parse and validation cost tens of microseconds a number
+@lru_cache(maxsize=65_536)  # a number called again skips the region lookup and its validation
 def destination(number: str) -> Destination | None:
     """The destination of an E.164 number, or None when it is not a valid one. Valid means what
     libphonenumber knows of the numbering plans, which is also what places a +1 number in one of
     the 25 regions that share it (a number it cannot place could be billed as the wrong country)."""
     if not _E164.fullmatch(number):
         return None
-    try:
-        parsed = phonenumbers.parse(number, None)
-    except phonenumbers.NumberParseException:
+    digits = number[1:]
+    region = numbering.region(digits)
+    if region == numbering.INVALID:
         return None
-    if not phonenumbers.is_valid_number(parsed):
-        return None
-    region = phonenumbers.region_code_for_number(parsed)
-    if region is None:
-        return None
-    return Destination(number, number[1:], None if region == NON_GEOGRAPHIC else region)
+    return Destination(number, digits, None if region == numbering.NON_GEOGRAPHIC else region)
 
 
 # Service plans (1 US, 2 International, 4 Global) and the countries each covers; None: every one.
