@@ -212,7 +212,7 @@ class _Credentials:
     # When the token was last recorded as used (seconds since the epoch; 0 for never).
     last_used: float
     # The secret once it matched: a request that presents it again is checked by a constant-time
-    # comparison instead of a sha256 (hashlib's set-up costs ~4% of a profile update's CPU).
+    # comparison, and `remembered` can answer the data plane from memory alone.
     verified: bytes | None = None
 
 

@@ -293,8 +293,7 @@ class Database:
                     continue
                 raise
             # Released at once, not left open for the COMMIT: SQLite checks every open savepoint on
-            # each page a write touches, so a batch of n open ones costs n² (5,000 requests in one
-            # batch: 53 µs a request against 3).
+            # each page a write touches, so a batch of n open ones costs n² (decision 8).
             self._savepoint(cursor, "RELEASE request")
             # Should the batch fail as a whole, every cache is cleared (`_fail_batch`).
             batch.info.pop(_ON_ROLLBACK, None)

@@ -4,9 +4,9 @@ It wraps Litestar's own ASGI handler (the router inside its exception handling),
 HTTP answer the application gives, errors included: 404s of unknown routes, 405s, 413s, 500s.
 Per request it does: one scan of the request headers, a perf_counter pair, a counter increment, a
 histogram observation, the in-flight count up and down, and an access log record only if that
-logger is enabled (`outbound_profiles.access` at INFO). About 2 µs of CPU without the access log,
-10 µs with it (`python bench/observability_overhead.py`). The route label is the template Litestar's
-router leaves in the scope (`scope["path_template"]`), never the raw path.
+logger is enabled (`outbound_profiles.access` at INFO); `bench/observability_overhead.py` measures
+what that costs. The route label is the template Litestar's router leaves in the scope
+(`scope["path_template"]`), never the raw path.
 
 The request id is the client's `X-Request-Id` when it is 1 to 128 visible ASCII characters, else a
 new uuid4 in hex; it is echoed in the `X-Request-Id` response header of every answer and set in the

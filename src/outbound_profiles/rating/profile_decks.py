@@ -32,7 +32,7 @@ from outbound_profiles.rating.default_deck import DefaultDeck
 
 logger = logging.getLogger("outbound_profiles.rating")
 
-# About 12 bytes a row in memory (docs/decisions/0011): 2,000,000 rows are about 25 MB a process.
+# What a process may hold of profiles' own decks (its memory: docs/decisions/0015).
 MAX_HELD_ROWS: Final = 2_000_000
 
 
