@@ -158,6 +158,26 @@ def rss_mb(pid: int, field: str = "VmRSS") -> float:
     return total / 1024
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, from /proc) of a process and of its children alive now (uvicorn's
+    workers): the difference over a run is what the server spent on it."""
+    total = 0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        pending.extend(int(c) for c in children)
+    return total / TICKS
+
+
 def http_stack() -> str:
     """What uvicorn's `auto` picks for the servers (they share this interpreter)."""
     loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"

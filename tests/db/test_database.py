@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,8 +18,9 @@ from typing import Any
 
 import pytest
 from litestar.testing import TestClient
-from sqlalchemy import Connection, bindparam, func, insert, select
+from sqlalchemy import Connection, bindparam, event, func, insert, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import Pool
 
 from outbound_profiles.accounts import service as accounts
 from outbound_profiles.config import Settings
@@ -245,6 +246,46 @@ def test_one_database_serves_two_event_loops_at_once(migrated_postgres: str) -> 
     finally:
         database.dispose()
     assert totals == [50, 50]
+
+
+@pytest.mark.postgres
+def test_a_connection_handed_back_goes_to_the_request_that_has_waited_longest(migrated_postgres: str) -> None:
+    """SQLAlchemy's pool gives a returned connection to whichever request asks first, so one arriving
+    just then takes it ahead of one already waiting, which queues again at the back (under load, a
+    few requests waited many times as long as the rest). The requests keep their order."""
+    database = Database(build_engine(Settings(database_url=migrated_postgres, database_pool_size=1)))
+    order: list[str] = []
+
+    def work(name: str) -> Callable[[Connection], None]:
+        def run(connection: Connection) -> None:
+            order.append(name)
+            connection.exec_driver_sql("SELECT pg_sleep(0.05)" if name == "first" else "SELECT 1")
+
+        return run
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        late: list[asyncio.Task[None]] = []
+
+        def arrive_as_it_is_handed_back(*_: Any) -> None:
+            if not late:
+                late.append(loop.create_task(database.read(work("late"))))
+
+        event.listen(Pool, "checkin", arrive_as_it_is_handed_back)
+        try:
+            first = loop.create_task(database.read(work("first")))
+            await asyncio.sleep(0.02)  # the first holds the only connection
+            await asyncio.gather(first, database.read(work("waiting")))
+            await late[0]
+        finally:
+            event.remove(Pool, "checkin", arrive_as_it_is_handed_back)
+            await database.close_connections()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        database.dispose()
+    assert order == ["first", "waiting", "late"]
 
 
 def _backend(connection: Connection) -> int:

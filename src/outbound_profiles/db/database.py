@@ -33,6 +33,7 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import QueuePool
 
 from outbound_profiles.db.cache import ALL, Cache, Clock
 from outbound_profiles.db.changes import Listener
@@ -59,7 +60,7 @@ class Database:
         self._caches: dict[str, Cache[Any, Any]] = {}
         self._checkpointer: threading.Thread | None = None
         self._stop = threading.Event()
-        self._async_engines: WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncEngine] = WeakKeyDictionary()
+        self._pools: WeakKeyDictionary[asyncio.AbstractEventLoop, _Pool] = WeakKeyDictionary()
         self._clock = Clock()
         self._listening = False  # PostgreSQL: the listener is connected, so the caches may be used
         self._listener: Listener | None = None
@@ -229,29 +230,33 @@ class Database:
     async def _on_event_loop(self, work: Callable[[Connection], T], *, write: bool) -> T:
         """PostgreSQL: `work` on the event loop, on the asynchronous driver. `work` is the same plain
         function as everywhere: each statement it runs suspends the request (SQLAlchemy's greenlet
-        bridge) while PostgreSQL answers, and other requests run meanwhile; no thread, no GIL hand-off."""
-        engine = self._async_engine()
-        for attempt in range(1, ATTEMPTS + 1):
-            try:
-                async with engine.connect() as connection:
-                    return await connection.run_sync(self._run_here, work, write)
-            except DBAPIError as error:
-                if attempt == ATTEMPTS or not (_worth_retrying(error) or _lost_before_commit(error)):
-                    raise
+        bridge) while PostgreSQL answers, and other requests run meanwhile; no thread, no GIL hand-off.
+
+        Requests take the pool's connections in the order they asked (`_Pool.turns`), and keep their
+        turn through a retry."""
+        pool = self._pool()
+        async with pool.turns:
+            for attempt in range(1, ATTEMPTS + 1):
+                try:
+                    async with pool.engine.connect() as connection:
+                        return await connection.run_sync(self._run_here, work, write)
+                except DBAPIError as error:
+                    if attempt == ATTEMPTS or not (_worth_retrying(error) or _lost_before_commit(error)):
+                        raise
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _run_here(self, connection: Connection, work: Callable[[Connection], T], write: bool) -> T:
         connection.info[_DATABASE] = self
         return self._run(connection, work, write=write)
 
-    def _async_engine(self) -> AsyncEngine:
-        """The asynchronous engine of the running event loop: a driver connection belongs to the
-        loop that opened it (a server has one loop; tests may run several)."""
+    def _pool(self) -> _Pool:
+        """The asynchronous engine of the running event loop and its requests' turns: a driver
+        connection belongs to the loop that opened it (a server has one loop; tests may run several)."""
         loop = asyncio.get_running_loop()
-        engine = self._async_engines.get(loop)
-        if engine is None:
-            engine = self._async_engines[loop] = async_engine_like(self.engine)
-        return engine
+        pool = self._pools.get(loop)
+        if pool is None:
+            pool = self._pools[loop] = _Pool(async_engine_like(self.engine))
+        return pool
 
     async def _batched(self, work: Callable[[Connection], T]) -> T:
         """SQLite: `work` in a savepoint of the loop turn's batch, answered after the batch's COMMIT."""
@@ -367,20 +372,20 @@ class Database:
 
     async def close_connections(self) -> None:
         """Close the asynchronous driver's connections of the running event loop (at shutdown)."""
-        engine = self._async_engines.pop(asyncio.get_running_loop(), None)
-        if engine is not None:
-            await engine.dispose()
+        pool = self._pools.pop(asyncio.get_running_loop(), None)
+        if pool is not None:
+            await pool.engine.dispose()
 
     def dispose(self) -> None:
-        for loop, engine in list(self._async_engines.items()):
+        for loop, pool in list(self._pools.items()):
             if loop.is_running():
                 continue  # another thread's loop (tests run several apps): it closes its own at shutdown
             # Left by an event loop that has stopped: closed on it if it can still run.
-            del self._async_engines[loop]
+            del self._pools[loop]
             if loop.is_closed():
-                engine.sync_engine.dispose(close=False)
+                pool.engine.sync_engine.dispose(close=False)
             else:
-                loop.run_until_complete(engine.dispose())
+                loop.run_until_complete(pool.engine.dispose())
         self.commit_batch()
         self._stopped_listening()
         if self._checkpointer is not None:
@@ -564,6 +569,24 @@ def changed(connection: Connection, cache: Cache[Any, Any], key: Any = ALL) -> N
         cache.discard(key)
     if not database_of(connection).is_sqlite:
         connection.info.setdefault(_AFTER, []).append(lambda: cache.invalidate(key))
+
+
+class _Pool:
+    """PostgreSQL: the asynchronous engine of one event loop, and the turns of the requests waiting
+    for its connections.
+
+    SQLAlchemy's pool hands a returned connection to whichever request asks next, and a request
+    arriving at that moment takes it ahead of those already waiting, which then queue again at the
+    back: under load a few wait many times the rest. `turns` lets in at most as many requests as the
+    pool holds connections, strictly in the order they came (asyncio's semaphore hands a released
+    turn to the longest waiting), so the pool itself never has a request waiting."""
+
+    __slots__ = ("engine", "turns")
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        pool = engine.sync_engine.pool
+        self.turns = asyncio.Semaphore(pool.size() if isinstance(pool, QueuePool) else 1)
 
 
 class _Subscriber:
