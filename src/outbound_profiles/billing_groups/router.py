@@ -11,8 +11,7 @@ from outbound_profiles.billing_groups import service
 from outbound_profiles.billing_groups.schemas import BillingGroupOut, BillingGroupWrite
 from outbound_profiles.http.body import decode_object
 from outbound_profiles.http.credentials import as_user
-from outbound_profiles.http.idempotency import idempotency
-from outbound_profiles.http.routes import PAGE_PARAMETERS, operation_ids, v1_list
+from outbound_profiles.http.routes import PAGE_PARAMETERS, operation_ids, v1_create, v1_list
 
 
 @get("/", operation_id="listBillingGroups", summary="List billing groups", query_parameters=PAGE_PARAMETERS)
@@ -24,15 +23,7 @@ async def list_billing_groups(request: Request[Any, Any, Any]) -> Response[list[
 
 @post("/", operation_id="createBillingGroup", summary="Create a billing group", status_code=200, body=BillingGroupWrite)
 async def create_billing_group(request: Request[Any, Any, Any]) -> BillingGroupOut:
-    raw = await request.body()
-    once = await idempotency(request)
-    return await as_user(
-        request,
-        lambda c, account: once.apply(
-            c, account, BillingGroupOut, lambda: service.create(c, account, decode_object(raw))
-        ),
-        write=True,
-    )
+    return await v1_create(request, BillingGroupOut, service.create)
 
 
 @get("/{group_id:str}", operation_id="retrieveBillingGroup", summary="Retrieve a billing group")

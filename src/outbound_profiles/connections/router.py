@@ -9,10 +9,8 @@ from litestar.params import FromPath
 
 from outbound_profiles.connections import service
 from outbound_profiles.connections.schemas import ConnectionCreate, ConnectionOut
-from outbound_profiles.http.body import decode_object
 from outbound_profiles.http.credentials import as_user
-from outbound_profiles.http.idempotency import idempotency
-from outbound_profiles.http.routes import PAGE_PARAMETERS, v1_list
+from outbound_profiles.http.routes import PAGE_PARAMETERS, v1_create, v1_list
 
 
 @get("/", operation_id="listConnections", summary="List connections", query_parameters=PAGE_PARAMETERS)
@@ -24,15 +22,7 @@ async def list_connections(request: Request[Any, Any, Any]) -> Response[list[Con
 
 @post("/", operation_id="createConnection", summary="Create a connection", status_code=200, body=ConnectionCreate)
 async def create_connection(request: Request[Any, Any, Any]) -> ConnectionOut:
-    raw = await request.body()
-    once = await idempotency(request)
-    return await as_user(
-        request,
-        lambda c, account: once.apply(
-            c, account, ConnectionOut, lambda: service.create(c, account, decode_object(raw))
-        ),
-        write=True,
-    )
+    return await v1_create(request, ConnectionOut, service.create)
 
 
 @get("/{connection_id:str}", operation_id="retrieveConnection", summary="Retrieve a connection")

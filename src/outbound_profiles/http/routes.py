@@ -1,4 +1,4 @@
-"""Pieces every router uses: page parameters, operation ids, and the shape of a v1 list."""
+"""Pieces every router uses: page parameters, operation ids, and the shapes of a v1 list and a v1 create."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from litestar.openapi.spec.enums import OpenAPIType
 from sqlalchemy import Connection
 
 from outbound_profiles.accounts.account import Account
+from outbound_profiles.http.body import decode_object
 from outbound_profiles.http.credentials import as_user
+from outbound_profiles.http.idempotency import idempotency
 from outbound_profiles.http.pagination import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE, Page, page_headers
 from outbound_profiles.http.query import checked_query
 
@@ -49,3 +51,17 @@ def v1_list(
         return Response(list(items), headers=page_headers(request.url, page, total))
 
     return as_user(request, work, problems=problems)
+
+
+async def v1_create(
+    request: Request[Any, Any, Any], answer: Any, create: Callable[[Connection, Account, dict[str, Any]], T]
+) -> T:
+    """A v1 create from a JSON object body, run as the caller; a retry with the same `Idempotency-Key`
+    gets the first answer (decoded as `answer`) and creates nothing."""
+    raw = await request.body()
+    once = await idempotency(request)
+
+    def work(connection: Connection, account: Account) -> T:
+        return once.apply(connection, account, answer, lambda: create(connection, account, decode_object(raw)))
+
+    return await as_user(request, work, write=True)
