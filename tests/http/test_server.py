@@ -278,6 +278,24 @@ def test_the_writes_of_one_turn_of_the_event_loop_leave_in_one() -> None:
     assert later == closed  # nothing is written to a closed transport
 
 
+def test_a_turn_that_writes_much_sends_it_at_once() -> None:
+    async def scenario() -> list[object]:
+        transport = _Transport()
+        coalescing = OneWritePerTurn(transport, asyncio.get_running_loop())  # type: ignore[arg-type]
+        chunk = b"x" * (OneWritePerTurn.FLUSH_AT // 2)
+        coalescing.write(chunk)
+        coalescing.write(chunk)
+        coalescing.write(b"tail")
+        sent = list(transport.calls)
+        await asyncio.sleep(0)
+        return [sent, list(transport.calls)]
+
+    sent, after_the_turn = asyncio.run(scenario())
+
+    assert sent == [b"x" * OneWritePerTurn.FLUSH_AT]
+    assert after_the_turn == [b"x" * OneWritePerTurn.FLUSH_AT, b"tail"]
+
+
 def test_pipelined_requests_are_answered_in_order(limited: LiveServer) -> None:
     request = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: r%d\r\n\r\n"
     last = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: r4\r\nConnection: close\r\n\r\n"

@@ -170,23 +170,30 @@ class LimitedHttpProtocol(HttpToolsProtocol):
 class OneWritePerTurn:
     """A connection's transport whose writes made in one turn of the event loop go out together, at
     its end: a response's head and body (two ASGI messages, two writes in uvicorn) leave in one
-    system call and one TCP segment instead of two. The order of the bytes is kept, and a close
-    sends what is pending first."""
+    system call and one TCP segment instead of two. The order of the bytes is kept, a close sends
+    what is pending first, and past `FLUSH_AT` bytes they go at once (a streamed download that
+    never yields to the loop keeps the transport's own buffering and back-pressure)."""
 
-    __slots__ = ("_loop", "_pending", "transport")
+    __slots__ = ("_loop", "_pending", "_size", "transport")
+
+    FLUSH_AT: Final = 65_536
 
     def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
         self.transport = transport
         self._loop = loop
         self._pending: list[bytes] = []
+        self._size = 0
 
     def write(self, data: bytes) -> None:
         if not self._pending:
             self._loop.call_soon(self.flush)
         self._pending.append(data)
+        self._size += len(data)
+        if self._size >= self.FLUSH_AT:
+            self.flush()
 
     def flush(self) -> None:
-        pending, self._pending = self._pending, []
+        pending, self._pending, self._size = self._pending, [], 0
         if pending and not self.transport.is_closing():
             self.transport.write(pending[0] if len(pending) == 1 else b"".join(pending))
 
