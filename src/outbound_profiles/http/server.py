@@ -15,6 +15,9 @@ HTTP/1.1 at all (a bad or repeated Content-Length, Content-Length with Transfer-
 that is not ASCII), is answered in the API's error envelope with an `X-Request-Id`, and the
 connection is closed. A connection that times out before sending a byte is closed without an answer,
 and so is one whose answer has already begun.
+
+The writes of one turn of the event loop leave in one system call (`OneWritePerTurn`): a
+response's head and body, which uvicorn writes one after the other, are one TCP segment.
 """
 
 from __future__ import annotations
