@@ -31,6 +31,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python bench/authorize_ratio.py` finds `bench`
 
+from bench.cpu_per_request import cpu_seconds, server_pid
 from bench.dataplane import DENIED_NUMBER, deck_lines, valid_numbers
 from bench.harness import (
     CLI,
@@ -289,13 +290,20 @@ def measure(args: argparse.Namespace, wrk: str) -> int:
 
         ports = {"raw": raw_port, "app": app_port}
         allowed: dict[tuple[str, str, int], int] = {}
+        # The app's CPU per request (user + system of its process, one worker): it moves far less
+        # with the machine's load than requests/s.
+        app_pid = server_pid(app_port) if args.workers == 1 else None
+        cpu_us: dict[tuple[str, int], float] = {}
 
         def load_run(path_: str, side: str, round_: int, duration: float) -> WrkRun:
             label = f"{path_}{side}{round_}"
             script = tmp / f"{label}.lua"
             chosen = [DENIED_NUMBER] if path_ == "deny" else numbers
             script.write_text(lua(chosen, label, connection_id, switch_token, pairs=path_ == "pair"))
+            cpu_before = cpu_seconds(app_pid) if app_pid is not None else 0.0
             run, out = run_wrk_allowed(wrk, script, ports[side], side=side, round_=round_, args=args, duration=duration)
+            if side == "app" and app_pid is not None:
+                cpu_us[(path_, round_)] = (cpu_seconds(app_pid) - cpu_before) / max(run.requests, 1) * 1e6
             allowed[(path_, side, round_)] = out
             return run
 
@@ -309,9 +317,10 @@ def measure(args: argparse.Namespace, wrk: str) -> int:
                     run = load_run(path_, side, round_, args.duration)
                     runs[path_].append(run)
                     share = allowed[(path_, side, round_)] / max(run.requests, 1)
+                    cpu = f"  CPU {cpu_us[(path_, round_)]:.0f} us/request" if (path_, round_) in cpu_us else ""
                     print(
                         f"  round {round_} {path_:5} {side}: {run.rps:8.0f} req/s  p99 {run.p99_ms:6.2f} ms  "
-                        f"allowed {share:.1%}",
+                        f"allowed {share:.1%}{cpu}",
                         flush=True,
                     )
         rss_end = rss_mb(PIDS[app_port])
@@ -332,6 +341,7 @@ def measure(args: argparse.Namespace, wrk: str) -> int:
             "active_calls_at_end": active,
             "database": database,
             "counters": counters,
+            "app_cpu_us_per_request": {p: [v for (q, _), v in sorted(cpu_us.items()) if q == p] for p in PATHS},
         },
     )
 
@@ -387,9 +397,12 @@ def report(
             "ratios": [a.rps / r.rps for r, a in zip(raw, app, strict=True)],
         }
         ratios = " ".join(f"{x:.3f}" for x in summary[path_]["ratios"])
+        cpu = extra["app_cpu_us_per_request"][path_]
+        summary[path_]["app_cpu_us_per_request"] = statistics.median(cpu) if cpu else None
         print(
             f"{path_:5}  raw {raw_rps:8.0f} req/s  app {app_rps:8.0f} req/s  ratio {app_rps / raw_rps:.3f} "
             f"(rounds {ratios})  app p50 {app_p50:.2f} ms p99 {app_p99:.2f} ms  errors {errors}"
+            + (f"  app CPU {statistics.median(cpu):.0f} us/request" if cpu else "")
         )
     allow = summary["allow"]
     ratio_ok = allow["ratio"] >= TARGET_RATIO

@@ -11,12 +11,17 @@ import pytest
 from litestar.testing import TestClient
 
 from outbound_profiles.app import create_app
-from outbound_profiles.authorizations import service
+from outbound_profiles.authorizations import repository, service
 from outbound_profiles.config import Settings
 from outbound_profiles.db.database import Database
 from outbound_profiles.db.engine import build_engine
+from outbound_profiles.models import calls
 from tests.authorizations.conftest import Line, Switch
 from tests.conftest import Api
+
+
+def test_a_call_row_reads_every_column_of_calls() -> None:
+    assert repository.CallRow._fields == tuple(calls.c.keys())
 
 
 def test_end_answers_the_call_record_and_a_second_end_changes_nothing(switch: Switch, line: Line) -> None:

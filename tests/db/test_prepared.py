@@ -1,4 +1,5 @@
-"""A `Prepared` statement stores exactly what `Connection.execute` of the same statement stores."""
+"""A `Prepared` statement stores exactly what `Connection.execute` of the same statement stores, and
+reads what it reads."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from outbound_profiles.accounts.account import Account
 from outbound_profiles.db.database import Database
+from outbound_profiles.db.prepared import Prepared
 from outbound_profiles.models import outbound_profiles, users
 from outbound_profiles.profiles import repository
 from outbound_profiles.profiles.model import CallingWindow, new_profile, to_row
@@ -66,3 +68,29 @@ def test_an_update_run_on_the_driver_stores_what_sqlalchemy_stores(database: Dat
     assert read_back.updated_at == datetime(2026, 11, 27, 5, 6, 7, 890123, tzinfo=UTC)
     assert read_back.tag_list == ["a", "ü"]
     assert read_back.active is False
+
+
+_BY_ID = Prepared(select(outbound_profiles).where(outbound_profiles.c.id == bindparam("id")))
+
+
+def test_a_select_run_on_the_driver_reads_what_sqlalchemy_reads(database: Database) -> None:
+    account = Account(1, "u@example.com", None, 100, 1000)
+
+    def work(connection: Connection) -> tuple[tuple[Any, ...] | None, tuple[Any, ...], tuple[Any, ...] | None]:
+        connection.execute(
+            insert(users).values(id=1, email=account.email, default_cps=100, max_cps=1000, created_at=_CREATED)
+        )
+        connection.execute(insert(outbound_profiles).values(to_row(new_profile(10, account, _CHANGED, _CREATED))))
+        read = _BY_ID.first(connection, {"id": 10})
+        expected = tuple(connection.execute(select(outbound_profiles).where(outbound_profiles.c.id == 10)).one())
+        return read, expected, _BY_ID.first(connection, {"id": 11})
+
+    read, expected, missing = database.run_sync(work, write=True)
+
+    assert read == expected
+    assert read is not None
+    names = list(outbound_profiles.c.keys())
+    assert read[names.index("created_at")] == _CREATED  # a timestamp, aware, not SQLite's text
+    assert read[names.index("tag_list")] == ["a", "ü"]  # JSON
+    assert read[names.index("active")] is False
+    assert missing is None

@@ -6,6 +6,7 @@ bounded number of connections; whatever it sends that is not HTTP/1.1 is answere
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import socket
@@ -16,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from outbound_profiles.http.server import OneWritePerTurn
 from tests.live import LiveServer, live_server
 
 HEAD_TIMEOUT = 1.0
@@ -227,3 +229,81 @@ def test_connections_past_the_limit_are_closed_at_once_and_the_server_recovers(l
     time.sleep(0.2)
     _, received = _exchange(limited, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     assert received.startswith(b"HTTP/1.1 200 ")
+
+
+class _Transport:
+    """What a connection's transport was asked to do, in order."""
+
+    def __init__(self) -> None:
+        self.calls: list[object] = []
+        self.closing = False
+
+    def write(self, data: bytes) -> None:
+        self.calls.append(data)
+
+    def close(self) -> None:
+        self.calls.append("close")
+        self.closing = True
+
+    def is_closing(self) -> bool:
+        return self.closing
+
+    def get_write_buffer_size(self) -> int:
+        return 7
+
+
+def test_the_writes_of_one_turn_of_the_event_loop_leave_in_one() -> None:
+    async def scenario() -> list[list[object]]:
+        transport = _Transport()
+        coalescing = OneWritePerTurn(transport, asyncio.get_running_loop())  # type: ignore[arg-type]
+        coalescing.write(b"HTTP/1.1 200 OK\r\n\r\n")
+        coalescing.write(b"{}")
+        seen = [list(transport.calls)]
+        await asyncio.sleep(0)
+        seen.append(list(transport.calls))
+        coalescing.write(b"next")
+        coalescing.close()
+        seen.append(list(transport.calls))
+        coalescing.write(b"after the close")
+        await asyncio.sleep(0)
+        seen.append(list(transport.calls))
+        assert coalescing.get_write_buffer_size() == 7  # the rest is the transport's own
+        return seen
+
+    before_the_turn_ends, after_it, closed, later = asyncio.run(scenario())
+
+    assert before_the_turn_ends == []
+    assert after_it == [b"HTTP/1.1 200 OK\r\n\r\n{}"]
+    assert closed == [b"HTTP/1.1 200 OK\r\n\r\n{}", b"next", "close"]  # what was pending goes first
+    assert later == closed  # nothing is written to a closed transport
+
+
+def test_a_turn_that_writes_much_sends_it_at_once() -> None:
+    async def scenario() -> list[object]:
+        transport = _Transport()
+        coalescing = OneWritePerTurn(transport, asyncio.get_running_loop())  # type: ignore[arg-type]
+        chunk = b"x" * (OneWritePerTurn.FLUSH_AT // 2)
+        coalescing.write(chunk)
+        coalescing.write(chunk)
+        coalescing.write(b"tail")
+        sent = list(transport.calls)
+        await asyncio.sleep(0)
+        return [sent, list(transport.calls)]
+
+    sent, after_the_turn = asyncio.run(scenario())
+
+    assert sent == [b"x" * OneWritePerTurn.FLUSH_AT]
+    assert after_the_turn == [b"x" * OneWritePerTurn.FLUSH_AT, b"tail"]
+
+
+def test_pipelined_requests_are_answered_in_order(limited: LiveServer) -> None:
+    request = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: r%d\r\n\r\n"
+    last = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: r4\r\nConnection: close\r\n\r\n"
+    with _connect(limited) as sock:
+        sock.sendall(b"".join(request % n for n in range(4)) + last)
+        received = _read_all(sock)
+    answers = received.split(b"HTTP/1.1 ")[1:]
+    assert len(answers) == 5, received
+    for n, answer in enumerate(answers):
+        assert answer.startswith(b"200 "), answer
+        assert f"x-request-id: r{n}\r\n".encode() in answer

@@ -267,7 +267,7 @@ class DataPlane:
                     return ended, True
                 row = repository.get(connection, call_id)  # ended meanwhile, by another request or the sweeper
                 assert row is not None
-            return dict(row._mapping), False
+            return row._asdict(), False
 
         record, ended_now = await self.database.write(work)
         if ended_now:
@@ -426,7 +426,9 @@ def _expire(connection: Connection, call_id: str, now: datetime) -> dict[str, An
     return _finish(connection, row, now, duration, "lease_expired")
 
 
-def _finish(connection: Connection, row: Any, at: datetime, duration: int, reason: str) -> dict[str, Any] | None:
+def _finish(
+    connection: Connection, row: repository.CallRow, at: datetime, duration: int, reason: str
+) -> dict[str, Any] | None:
     """End an active call as its record: billed by the tariff it was allowed under, its cost added
     to its profile's spend for the day it started. None if it was ended meanwhile."""
     billed, micros = _billing(row, duration)
@@ -446,7 +448,7 @@ def _finish(connection: Connection, row: Any, at: datetime, duration: int, reaso
         day=row.started_at.astimezone(UTC).date(),
         micros=micros or 0,
     )
-    return {**row._mapping, **values}
+    return {**row._asdict(), **values}
 
 
 def _billing(row: Any, duration: int) -> tuple[int | None, int | None]:

@@ -87,18 +87,13 @@ class Metrics:
                 self._gauge("db_pool_overflow", "Database connections open beyond pool_size now.", own),
             )
         self._in_flight_gauge = in_flight
-        self.authorizations = Counter(
-            "outbound_profiles_authorizations",
-            "Call authorizations answered, by decision and reason (none for an allow).",
-            ["decision", "reason"],
-            registry=own,
-        )
-        self.authorize_seconds = Histogram(
-            "outbound_profiles_authorize_duration_seconds",
-            "Time to decide a call authorization, from its body read to its answer.",
-            buckets=AUTHORIZE_BUCKETS,
-            registry=own,
-        )
+        self._decided: Callable[[str, str, float], None]
+        if own is None:
+            self._decided = SharedDecisions().record
+        else:
+            decisions = LocalDecisions()
+            own.register(decisions)
+            self._decided = decisions.record
         # Every worker counts the same calls (from the database): the largest of the live ones.
         self.active_calls = Gauge(
             "outbound_profiles_active_calls",
@@ -131,8 +126,7 @@ class Metrics:
 
     def decided(self, decision: str, reason: str | None, seconds: float) -> None:
         """Count one call authorization (the data plane's observer)."""
-        self.authorizations.labels(decision, reason or "").inc()
-        self.authorize_seconds.observe(seconds)
+        self._decided(decision, reason or "", seconds)
 
     def active_calls_now(self, count: int) -> None:
         self.active_calls.set(count)
@@ -177,8 +171,18 @@ DURATION: Final = (
     "outbound_profiles_http_request_duration_seconds",
     "Time from the request's arrival to the end of its response, by route template and method.",
 )
+AUTHORIZATIONS: Final = (
+    "outbound_profiles_authorizations",
+    "Call authorizations answered, by decision and reason (none for an allow).",
+)
+AUTHORIZE_DURATION: Final = (
+    "outbound_profiles_authorize_duration_seconds",
+    "Time to decide a call authorization, from its body read to its answer.",
+)
 _UPPER_BOUNDS: Final = (*BUCKETS, INF)
 _BOUND_LABELS: Final = tuple(floatToGoString(bound) for bound in _UPPER_BOUNDS)  # type: ignore[no-untyped-call]
+_AUTHORIZE_UPPER_BOUNDS: Final = (*AUTHORIZE_BUCKETS, INF)
+_AUTHORIZE_BOUND_LABELS: Final = tuple(floatToGoString(bound) for bound in _AUTHORIZE_UPPER_BOUNDS)  # type: ignore[no-untyped-call]
 
 
 class SharedRequests:
@@ -206,9 +210,17 @@ class SharedRequests:
 class _Duration:
     __slots__ = ("buckets", "sum")
 
-    def __init__(self) -> None:
-        self.buckets = [0] * len(_UPPER_BOUNDS)  # per bucket, not cumulative
+    def __init__(self, bounds: int = len(_UPPER_BOUNDS)) -> None:
+        self.buckets = [0] * bounds  # per bucket, not cumulative
         self.sum = 0.0
+
+    def cumulative(self, labels: tuple[str, ...]) -> list[tuple[str, float]]:
+        """The buckets as a histogram shows them: each the count at or below its bound (`labels`)."""
+        cumulative, total = [], 0
+        for bound, count in zip(labels, self.buckets, strict=True):
+            total += count
+            cumulative.append((bound, float(total)))
+        return cumulative
 
 
 class _Series:
@@ -247,13 +259,47 @@ class LocalRequests(Collector):
             requests.add_metric((route, method, str(status)), series.count)
         durations = HistogramMetricFamily(*DURATION, labels=("route", "method"))
         for labels, duration in list(self._durations.items()):
-            cumulative, total = [], 0
-            for bound, count in zip(_BOUND_LABELS, duration.buckets, strict=True):
-                total += count
-                cumulative.append((bound, total))
-            durations.add_metric(labels, cumulative, sum_value=duration.sum)
+            durations.add_metric(labels, duration.cumulative(_BOUND_LABELS), sum_value=duration.sum)
         yield requests
         yield durations
+
+
+class SharedDecisions:
+    """The call authorizations' figures as prometheus_client's own metrics, for multiprocess mode."""
+
+    def __init__(self) -> None:
+        self.authorizations = Counter(*AUTHORIZATIONS, ["decision", "reason"], registry=None)
+        self.duration = Histogram(*AUTHORIZE_DURATION, buckets=AUTHORIZE_BUCKETS, registry=None)
+
+    def record(self, decision: str, reason: str, seconds: float) -> None:
+        self.authorizations.labels(decision, reason).inc()
+        self.duration.observe(seconds)
+
+
+class LocalDecisions(Collector):
+    """The call authorizations' figures of a single process as plain numbers, as `LocalRequests`
+    keeps the requests' (prometheus_client's Counter and Histogram cost an authorization several
+    times as much)."""
+
+    def __init__(self) -> None:
+        self._counts: dict[tuple[str, str], int] = {}
+        self._duration = _Duration(len(_AUTHORIZE_UPPER_BOUNDS))
+
+    def record(self, decision: str, reason: str, seconds: float) -> None:
+        key = (decision, reason)
+        self._counts[key] = self._counts.get(key, 0) + 1
+        duration = self._duration
+        duration.buckets[bisect_left(_AUTHORIZE_UPPER_BOUNDS, seconds)] += 1  # the first bound >= seconds
+        duration.sum += seconds
+
+    def collect(self) -> Iterator[Metric]:
+        authorizations = CounterMetricFamily(*AUTHORIZATIONS, labels=("decision", "reason"))
+        for labels, count in list(self._counts.items()):
+            authorizations.add_metric(labels, count)
+        duration = HistogramMetricFamily(*AUTHORIZE_DURATION)
+        duration.add_metric((), self._duration.cumulative(_AUTHORIZE_BOUND_LABELS), sum_value=self._duration.sum)
+        yield authorizations
+        yield duration
 
 
 @contextmanager
