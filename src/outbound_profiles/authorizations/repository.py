@@ -13,13 +13,38 @@ from outbound_profiles.db.prepared import Prepared
 from outbound_profiles.models import calls, connections, daily_spend, outbound_profiles, users
 from outbound_profiles.models.base import Record
 
-_TARGET = (
+# The profile's columns a decision reads, in the order `ProfileSnapshot.of_fields` takes them.
+PROFILE_COLUMNS = (
+    "id",
+    "active",
+    "service_plan",
+    "whitelisted_destinations",
+    "max_destination_rate",
+    "cps_limit",
+    "cps_limit_increase",
+    "ports",
+    "usage_payment_method",
+    "rate_deck_id",
+    "call_recording_type",
+    "call_recording_phone_numbers",
+    "call_recording_format",
+    "call_recording_channels",
+    "billing_group_id",
+    "calling_window_start_time",
+    "calling_window_end_time",
+    "calling_window_calls_per_cld",
+    "daily_spend_limit_cents",
+    "daily_spend_limit_enabled",
+)
+
+# Prepared: a miss of the data plane's targets cache reads it on the hot path.
+_TARGET = Prepared(
     select(
-        connections.c.id.label("connection_id"),
-        connections.c.active.label("connection_active"),
-        connections.c.user_id.label("connection_user_id"),
+        connections.c.id,
+        connections.c.active,
+        connections.c.user_id,
         users.c.concurrent_call_limit,
-        outbound_profiles,
+        *(outbound_profiles.c[name] for name in PROFILE_COLUMNS),
     )
     .select_from(
         connections.join(users, users.c.id == connections.c.user_id).outerjoin(
@@ -32,9 +57,10 @@ _TARGET = (
 )
 
 
-def target(connection: Connection, connection_id: int) -> Record | None:
-    """The connection with its user's limit and its profile's columns (null without a profile)."""
-    return connection.execute(_TARGET, {"connection_id": connection_id}).first()
+def target(connection: Connection, connection_id: int) -> tuple[Any, ...] | None:
+    """The connection (id, active, its user), its user's concurrent call limit, then its profile's
+    `PROFILE_COLUMNS` (nulls without a profile)."""
+    return _TARGET.first(connection, {"connection_id": connection_id})
 
 
 class CallRow(NamedTuple):

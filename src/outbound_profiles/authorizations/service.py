@@ -43,7 +43,6 @@ from outbound_profiles.db.database import Database, fill
 from outbound_profiles.domain.money import format_micros
 from outbound_profiles.domain.timestamps import iso8601 as iso
 from outbound_profiles.errors import NotFound, ResourceInUse, ServiceUnavailable
-from outbound_profiles.models import outbound_profiles
 from outbound_profiles.policy.decide import (
     REASONS,
     Call,
@@ -58,7 +57,7 @@ from outbound_profiles.policy.decide import (
     spend_refusal,
 )
 from outbound_profiles.profiles import views
-from outbound_profiles.profiles.model import from_mapping
+from outbound_profiles.profiles.model import rate_of, spend_limit_of
 from outbound_profiles.rating.billing import billed_seconds, cost_micros
 
 logger = logging.getLogger("outbound_profiles.data_plane")
@@ -71,7 +70,8 @@ SWEEP_INTERVAL_S: Final = 1.0
 RECORD_WAIT_S: Final = 0.5  # how long a reserved call may take to be recorded by the request that reserved it
 _MAX_REMEMBERED_DENIALS: Final = 100_000
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")  # what a call id may not hold (schemas.CallId)
-_PROFILE_COLUMNS: Final = tuple(column.name for column in outbound_profiles.c)
+_RATE: Final = repository.PROFILE_COLUMNS.index("max_destination_rate")
+_SPEND_LIMIT: Final = repository.PROFILE_COLUMNS.index("daily_spend_limit_cents")
 _UNKNOWN: Final = Target(0, False, 0, None, None)  # what a connection id no connection has is cached as
 
 
@@ -514,11 +514,15 @@ def _held(row: Any) -> Held:
     return Held(row.call_id, row.outbound_profile_id, _ms(row.started_at.timestamp()))
 
 
-def _target_of(row: Any) -> Target:
+def _target_of(row: tuple[Any, ...]) -> Target:
+    """A `repository.target` row as a `Target`: the profile's snapshot straight from its columns."""
+    connection_id, active, account_id, account_ports, *columns = row
     profile = None
-    if row.id is not None:
-        profile = ProfileSnapshot.of(from_mapping({name: getattr(row, name) for name in _PROFILE_COLUMNS}))
-    return Target(row.connection_id, row.connection_active, row.connection_user_id, row.concurrent_call_limit, profile)
+    if columns[0] is not None:
+        columns[_RATE] = rate_of(columns[_RATE])
+        columns[_SPEND_LIMIT] = spend_limit_of(columns[_SPEND_LIMIT])
+        profile = ProfileSnapshot.of_fields(*columns)
+    return Target(connection_id, active, account_id, account_ports, profile)
 
 
 def _admission(call: Call, plan: Plan, now: float) -> Admission:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final, Literal, Protocol
@@ -108,25 +109,75 @@ class ProfileSnapshot:
     @classmethod
     def of(cls, profile: Profile) -> ProfileSnapshot:
         window = profile.calling_window
+        return cls.of_fields(
+            profile.id,
+            profile.active,
+            profile.service_plan,
+            profile.whitelisted_destinations,
+            profile.max_destination_rate,
+            profile.cps_limit,
+            profile.cps_limit_increase,
+            profile.ports,
+            profile.usage_payment_method,
+            profile.rate_deck_id,
+            profile.call_recording_type,
+            profile.call_recording_phone_numbers,
+            profile.call_recording_format,
+            profile.call_recording_channels,
+            profile.billing_group_id,
+            None if window is None else window.start_time,
+            None if window is None else window.end_time,
+            None if window is None else window.calls_per_cld,
+            profile.daily_spend_limit,
+            profile.daily_spend_limit_enabled,
+        )
+
+    @classmethod
+    def of_fields(
+        cls,
+        id: int,
+        active: bool,
+        service_plan: int,
+        whitelisted_destinations: Iterable[str],
+        max_destination_rate: Decimal | None,
+        cps_limit: int,
+        cps_limit_increase: int,
+        ports: int | None,
+        usage_payment_method: str,
+        rate_deck_id: int | None,
+        call_recording_type: str,
+        call_recording_phone_numbers: Iterable[str],
+        call_recording_format: str,
+        call_recording_channels: str,
+        billing_group_id: str | None,
+        window_start: str | None,
+        window_end: str | None,
+        calls_per_cld: int | None,
+        daily_spend_limit: Decimal | None,
+        daily_spend_limit_enabled: bool,
+        /,
+    ) -> ProfileSnapshot:
+        """From a profile's fields, positionally (a miss of the data plane's cache builds it from the
+        profile's columns in this order, without the whole `Profile`: `authorizations/repository.py`)."""
         return cls(
-            id=profile.id,
-            active=profile.active,
-            service_plan=profile.service_plan,
-            whitelist=frozenset(profile.whitelisted_destinations),
-            max_rate=profile.max_destination_rate,
-            cps=profile.cps_limit + profile.cps_limit_increase,
-            ports=profile.ports,
-            tariff=profile.usage_payment_method == "tariff",
-            rate_deck_id=profile.rate_deck_id,
-            recording_type=profile.call_recording_type,
-            recording_numbers=frozenset(profile.call_recording_phone_numbers),
-            recording_format=profile.call_recording_format,
-            recording_channels=profile.call_recording_channels,
-            billing_group_id=profile.billing_group_id,
-            window=None
-            if window is None
-            else Window(seconds_of_day(window.start_time), seconds_of_day(window.end_time), window.calls_per_cld),
-            daily_spend_limit=profile.daily_spend_limit if profile.daily_spend_limit_enabled else None,
+            id,
+            active,
+            service_plan,
+            frozenset(whitelisted_destinations),
+            max_destination_rate,
+            cps_limit + cps_limit_increase,
+            ports,
+            usage_payment_method == "tariff",
+            rate_deck_id,
+            call_recording_type,
+            frozenset(call_recording_phone_numbers),
+            call_recording_format,
+            call_recording_channels,
+            billing_group_id,
+            None
+            if window_start is None or window_end is None
+            else Window(seconds_of_day(window_start), seconds_of_day(window_end), calls_per_cld),
+            daily_spend_limit if daily_spend_limit_enabled else None,
         )
 
 

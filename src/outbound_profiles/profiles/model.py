@@ -107,16 +107,24 @@ def from_row(row: Any) -> Profile:
 
 def from_mapping(values: dict[str, Any]) -> Profile:
     """A profile from its columns' values (consumed)."""
-    rate = values["max_destination_rate"]
-    values["max_destination_rate"] = None if rate is None else Decimal(rate)
-    limit = values.pop("daily_spend_limit_cents")
-    values["daily_spend_limit"] = None if limit is None else from_cents(limit)
+    values["max_destination_rate"] = rate_of(values["max_destination_rate"])
+    values["daily_spend_limit"] = spend_limit_of(values.pop("daily_spend_limit_cents"))
     start, end = values.pop("calling_window_start_time"), values.pop("calling_window_end_time")
     per_cld = values.pop("calling_window_calls_per_cld")
     values["calling_window"] = (
         None if start is None else CallingWindow(start_time=start, end_time=end, calls_per_cld=per_cld)
     )
     return Profile(**values)
+
+
+def rate_of(column: str | None) -> Decimal | None:
+    """`max_destination_rate` from its column (text, exact)."""
+    return None if column is None else Decimal(column)
+
+
+def spend_limit_of(column: int | None) -> Decimal | None:
+    """`daily_spend_limit` from its column (`daily_spend_limit_cents`)."""
+    return None if column is None else from_cents(column)
 
 
 def to_row(profile: Profile) -> dict[str, Any]:
