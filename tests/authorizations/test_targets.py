@@ -1,0 +1,82 @@
+"""A decision's target read on a cache miss (the profile's snapshot built straight from its columns)
+is the one the whole profile gives, and decides every call as a cache hit does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from outbound_profiles.authorizations.service import DataPlane
+from outbound_profiles.db.database import Database
+from outbound_profiles.policy.decide import Call, ProfileSnapshot, Target, decide
+from outbound_profiles.profiles import repository as profiles
+from outbound_profiles.profiles.model import from_row
+from tests.conftest import Api
+
+# Settings that take every branch of the snapshot: spend limit on and off, own maximum rate,
+# tariff, recording numbers, ports, extra CPS, a narrow whitelist, an inactive profile.
+VARIED: list[dict[str, Any]] = [
+    {},
+    {"daily_spend_limit": "12.34", "daily_spend_limit_enabled": True, "ports": 3},
+    {"daily_spend_limit": "5.00", "daily_spend_limit_enabled": False, "cps_limit_increase": 7},
+    {"max_destination_rate": 0.05, "usage_payment_method": "tariff", "whitelisted_destinations": ["GB"]},
+    {
+        "call_recording_type": "by_caller_phone_number",
+        "call_recording_phone_numbers": ["+13125550100", "+13125550101"],
+        "call_recording_format": "mp3",
+        "call_recording_channels": "dual",
+        "service_plan": 1,
+        "active": False,
+    },
+]
+WINDOW = {"start_time": "22:00:00", "end_time": "06:30:15", "calls_per_cld": 2}
+NUMBERS = ["+12025550123", "+442079460000", "+33142685300", "+16135550123"]
+
+
+def _connection_with(api: Api, settings: dict[str, Any], *, window: bool) -> tuple[int, int]:
+    connection = api.connection()
+    profile = api.profile(connection_ids=[connection["id"]], **settings)
+    if window:
+        response = api.client.patch(
+            f"/v2/outbound_voice_profiles/{profile['id']}",
+            json={"name": "windowed", "calling_window": WINDOW},
+            headers=api.tenant.headers,
+        )
+        assert response.status_code == 200, response.text
+    return int(connection["id"]), int(profile["id"])
+
+
+@pytest.mark.parametrize("window", [False, True])
+@pytest.mark.parametrize("profile_settings", VARIED)
+def test_a_miss_builds_the_target_the_whole_profile_gives(
+    api: Api, database: Database, profile_settings: dict[str, Any], window: bool
+) -> None:
+    connection_id, profile_id = _connection_with(api, profile_settings, window=window)
+    data_plane: DataPlane = api.client.app.state.data_plane
+    account = api.tenant.account
+    row = database.run_sync(lambda c: profiles.get(c, account.id, profile_id), write=False)
+    assert row is not None
+    expected = Target(connection_id, True, account.id, account.concurrent_call_limit, ProfileSnapshot.of(from_row(row)))
+
+    missed = database.run_sync(lambda c: data_plane._load_target(c, connection_id), write=False)
+
+    assert missed == expected
+    assert data_plane.targets.get(connection_id) is missed  # what a hit then decides with
+    deck = data_plane.decks.current()
+    for n, to in enumerate(NUMBERS):
+        call = Call(f"call-{n}", str(connection_id), to, "+13125550100")
+        for now in (1_800_000_000.0, 1_800_030_000.0, 1_800_060_000.0):  # hours inside and outside the window
+            assert decide(call, missed, deck, now) == decide(call, expected, deck, now)
+
+
+def test_a_miss_on_a_connection_without_a_profile_or_unknown(api: Api, database: Database) -> None:
+    connection = api.connection(active=False)
+    data_plane: DataPlane = api.client.app.state.data_plane
+    account = api.tenant.account
+
+    without = database.run_sync(lambda c: data_plane._load_target(c, int(connection["id"])), write=False)
+    unknown = database.run_sync(lambda c: data_plane._load_target(c, 1), write=False)
+
+    assert without == Target(int(connection["id"]), False, account.id, account.concurrent_call_limit, None)
+    assert unknown.connection_id == 0  # cached as unknown: a decision sees no target
