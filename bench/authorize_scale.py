@@ -159,6 +159,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--deck-rows", type=int, default=100_000)
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--compare-src",
+        type=Path,
+        help="another version's src directory: its server is run at each scale too, alternating which goes first",
+    )
     return parser
 
 
@@ -176,6 +181,7 @@ def measure(args: argparse.Namespace, wrk: str) -> int:
     scales = [int(x) for x in args.scales.split(",")]
     numbers = valid_numbers(4000)
     results: list[dict[str, Any]] = []
+    compared_results: list[dict[str, Any]] = []  # --compare-src's, at the same scales
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="authorize-scale-")))
         db_path = tmp / "bench.db"
@@ -213,7 +219,82 @@ def measure(args: argparse.Namespace, wrk: str) -> int:
         note = busy_note(load)
         if note:
             print(note, flush=True)
-        for scale in scales:
+
+        def at_scale(scale: int, seeded_s: float, label: str, server_env: dict[str, str]) -> dict[str, Any]:
+            with server(f"app-{scale}{label}", app_command(1), env=server_env, cwd=tmp) as port:
+                pid = PIDS[port]
+                rss_start = rss_mb(pid)
+                probe = str(layout.profile_id(scale))
+                status, answer = call(
+                    port,
+                    "POST",
+                    PATH,
+                    {"call_id": f"probe-{scale}{label}", "connection_id": probe, "to": numbers[0], "from": CALLER},
+                    switch_token,
+                )
+                deadline = time.monotonic() + 60
+                while status == 200 and answer.get("rate") is None and time.monotonic() < deadline:  # the deck loads
+                    time.sleep(0.2)
+                    status, answer = call(
+                        port,
+                        "POST",
+                        PATH,
+                        {
+                            "call_id": f"probe-{scale}{label}-{time.monotonic()}",
+                            "connection_id": probe,
+                            "to": numbers[0],
+                            "from": CALLER,
+                        },
+                        switch_token,
+                    )
+                if status != 200 or answer.get("decision") != "allow" or answer.get("rate") is None:
+                    raise BenchError(f"a seeded connection was not allowed and rated: {status} {answer}")
+                script = tmp / f"scale{scale}.lua"
+                script.write_text(lua(numbers, f"s{scale}{label}", "", switch_token, connection_lua(layout, scale)))
+                warm = run_wrk(
+                    wrk,
+                    script,
+                    port,
+                    side="app",
+                    round_=0,
+                    threads=args.threads,
+                    connections=args.connections,
+                    duration=args.warmup,
+                )
+                script.write_text(lua(numbers, f"m{scale}{label}", "", switch_token, connection_lua(layout, scale)))
+                serving = server_pid(port)  # the process that answers (the command may have started it)
+                cpu_before = cpu_seconds(serving)
+                run = run_wrk(
+                    wrk,
+                    script,
+                    port,
+                    side="app",
+                    round_=1,
+                    threads=args.threads,
+                    connections=args.connections,
+                    duration=args.duration,
+                )
+                cpu_ms = (cpu_seconds(serving) - cpu_before) / max(run.requests, 1) * 1e3
+                rss_end = rss_mb(pid)
+                errors = run.non_2xx + run.socket_errors + run.timeouts
+                print(
+                    f"  {scale:>9,} profiles{label}: {run.rps:7.0f} req/s  p50 {run.p50_ms:6.2f} ms  "
+                    f"p99 {run.p99_ms:6.2f} ms  server CPU {cpu_ms:.3f} ms a call  "
+                    f"errors {errors}  RSS {rss_start:.0f} MiB at start, {rss_end:.0f} MiB after "
+                    f"{warm.requests + run.requests:,} calls  (load {load_average():.2f})",
+                    flush=True,
+                )
+                return {
+                    "profiles": scale,
+                    "seed_s": seeded_s,
+                    "rss_start_mb": rss_start,
+                    "rss_end_mb": rss_end,
+                    "server_cpu_ms": cpu_ms,
+                    "run": asdict(run),
+                    "warmup": asdict(warm),
+                }
+
+        for scale_index, scale in enumerate(scales):
             if template_profile == 0:
                 with server("setup", app_command(1), env=env, cwd=tmp) as port:
                     template_connection = int(
@@ -253,80 +334,13 @@ def measure(args: argparse.Namespace, wrk: str) -> int:
                 flush=True,
             )
             previous = scale
-            with server(f"app-{scale}", app_command(1), env=env, cwd=tmp) as port:
-                pid = PIDS[port]
-                rss_start = rss_mb(pid)
-                probe = str(layout.profile_id(scale))
-                status, answer = call(
-                    port,
-                    "POST",
-                    PATH,
-                    {"call_id": f"probe-{scale}", "connection_id": probe, "to": numbers[0], "from": CALLER},
-                    switch_token,
-                )
-                deadline = time.monotonic() + 60
-                while status == 200 and answer.get("rate") is None and time.monotonic() < deadline:  # the deck loads
-                    time.sleep(0.2)
-                    status, answer = call(
-                        port,
-                        "POST",
-                        PATH,
-                        {
-                            "call_id": f"probe-{scale}-{time.monotonic()}",
-                            "connection_id": probe,
-                            "to": numbers[0],
-                            "from": CALLER,
-                        },
-                        switch_token,
-                    )
-                if status != 200 or answer.get("decision") != "allow" or answer.get("rate") is None:
-                    raise BenchError(f"a seeded connection was not allowed and rated: {status} {answer}")
-                script = tmp / f"scale{scale}.lua"
-                script.write_text(lua(numbers, f"s{scale}", "", switch_token, connection_lua(layout, scale)))
-                warm = run_wrk(
-                    wrk,
-                    script,
-                    port,
-                    side="app",
-                    round_=0,
-                    threads=args.threads,
-                    connections=args.connections,
-                    duration=args.warmup,
-                )
-                script.write_text(lua(numbers, f"m{scale}", "", switch_token, connection_lua(layout, scale)))
-                serving = server_pid(port)  # the process that answers (the command may have started it)
-                cpu_before = cpu_seconds(serving)
-                run = run_wrk(
-                    wrk,
-                    script,
-                    port,
-                    side="app",
-                    round_=1,
-                    threads=args.threads,
-                    connections=args.connections,
-                    duration=args.duration,
-                )
-                cpu_ms = (cpu_seconds(serving) - cpu_before) / max(run.requests, 1) * 1e3
-                rss_end = rss_mb(pid)
-                errors = run.non_2xx + run.socket_errors + run.timeouts
-                print(
-                    f"  {scale:>9,} profiles: {run.rps:7.0f} req/s  p50 {run.p50_ms:6.2f} ms  "
-                    f"p99 {run.p99_ms:6.2f} ms  server CPU {cpu_ms:.3f} ms a call  "
-                    f"errors {errors}  RSS {rss_start:.0f} MiB at start, {rss_end:.0f} MiB after "
-                    f"{warm.requests + run.requests:,} calls  (load {load_average():.2f})",
-                    flush=True,
-                )
-                results.append(
-                    {
-                        "profiles": scale,
-                        "seed_s": seeded_s,
-                        "rss_start_mb": rss_start,
-                        "rss_end_mb": rss_end,
-                        "server_cpu_ms": cpu_ms,
-                        "run": asdict(run),
-                        "warmup": asdict(warm),
-                    }
-                )
+            sides = [("", env)]
+            if args.compare_src is not None:
+                compared = {**env, "PYTHONPATH": str(args.compare_src)}
+                sides = [(" (this)", env), (" (compared)", compared)][:: 1 if scale_index % 2 else -1]
+            for label, server_env in sides:
+                measured = at_scale(scale, seeded_s, label, server_env)
+                (results if server_env is env else compared_results).append(measured)
     first, last = results[0]["run"], results[-1]["run"]
     p50_x = last["p50_ms"] / first["p50_ms"]
     p99_x = last["p99_ms"] / first["p99_ms"]
@@ -335,6 +349,16 @@ def measure(args: argparse.Namespace, wrk: str) -> int:
         and p99_x <= TARGET_FACTOR
         and all(r["run"]["non_2xx"] + r["run"]["socket_errors"] + r["run"]["timeouts"] == 0 for r in results)
     )
+    if compared_results:
+        cpu_x = [r["server_cpu_ms"] / c["server_cpu_ms"] for r, c in zip(results, compared_results, strict=True)]
+        print(
+            f"server CPU a call, this source / the compared one, at each scale: {', '.join(f'{x:.2f}' for x in cpu_x)}"
+        )
+        growth = compared_results[-1]["run"]["p50_ms"] / compared_results[0]["run"]["p50_ms"]
+        cpu_growth = compared_results[-1]["server_cpu_ms"] / compared_results[0]["server_cpu_ms"]
+        print(f"the compared source: p50 x{growth:.2f}, server CPU a call x{cpu_growth:.2f}")
+    cpu_growth = results[-1]["server_cpu_ms"] / results[0]["server_cpu_ms"]
+    print(f"server CPU a call x{cpu_growth:.2f}")
     print(
         f"{results[-1]['profiles']:,} vs {results[0]['profiles']:,}: p50 x{p50_x:.2f}, p99 x{p99_x:.2f}  "
         f"target <= {TARGET_FACTOR}  {'PASS' if ok else 'FAIL'}"
@@ -346,6 +370,7 @@ def measure(args: argparse.Namespace, wrk: str) -> int:
                 "source": source_version(),
                 "settings": {k: str(v) for k, v in vars(args).items()},
                 "results": results,
+                "compared_results": compared_results,
                 "pass": ok,
             },
             indent=2,
