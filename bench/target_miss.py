@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -47,11 +48,43 @@ def _variety(n: int) -> dict[str, Any]:
     return body
 
 
+def _copy(settings: Settings, connection_id: int, copies: int) -> list[int]:
+    """`copies` profiles like the connection's, each with a connection of its own (ids from 10^15 on),
+    inserted by SQLite itself; their connections' ids."""
+    first = 10**15
+    path = settings.database_url.removeprefix("sqlite:///")
+    db = sqlite3.connect(path)
+    series = "WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < :copies) "
+    with db:
+        (profile_id,) = db.execute(
+            "SELECT outbound_profile_id FROM connections WHERE id = ?", (connection_id,)
+        ).fetchone()
+        for table, template, replaced in (
+            ("outbound_profiles", profile_id, {"id": ":first + g"}),
+            ("connections", connection_id, {"id": ":first + g", "outbound_profile_id": ":first + g"}),
+        ):
+            columns = [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
+            values = [replaced.get(c, f"t.{c}") for c in columns]
+            db.execute(
+                f"{series}INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} FROM s "  # noqa: S608
+                f"CROSS JOIN (SELECT * FROM {table} WHERE id = :template) AS t",
+                {"copies": copies, "first": first, "template": template},
+            )
+    db.close()
+    return list(range(first + 1, first + copies + 1))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profiles", type=int, default=200, help="profiles, one connection each (default 200)")
     parser.add_argument("--misses", type=int, default=20_000, help="misses per round (default 20000)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds; the median is reported (default 3)")
+    parser.add_argument(
+        "--copies",
+        type=int,
+        default=0,
+        help="copies of the first profile and its connection, timed instead (default 0)",
+    )
     args = parser.parse_args(argv)
     settings = Settings(database_url=f"sqlite:///{Path(tempfile.mkdtemp(prefix='target-miss-')) / 'bench.db'}")
     engine = build_engine(settings)
@@ -82,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"target_miss: a window could not be set: {windowed.text}", file=sys.stderr)
                     return 2
             ids.append(int(connection_id))
+        if args.copies:
+            ids = _copy(settings, ids[0], args.copies)
         data_plane: DataPlane = client.app.state.data_plane
         chosen = random.Random(7)
 
