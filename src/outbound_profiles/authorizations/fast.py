@@ -22,9 +22,8 @@ from outbound_profiles.authorizations.schemas import AuthorizationIn, EndIn
 from outbound_profiles.authorizations.service import DataPlane
 from outbound_profiles.config import MAX_BODY_BYTES
 from outbound_profiles.errors import ApiError, Unauthorized
-from outbound_profiles.http.asgi import BufferedBody, RawHeaders, answer_json
+from outbound_profiles.http.asgi import BufferedBody, RawHeaders, answer_error, answer_json, answer_unexpected
 from outbound_profiles.http.credentials import presented_credentials
-from outbound_profiles.http.errors import UNEXPECTED, envelope, log_unexpected
 from outbound_profiles.policy.decide import Call
 
 PATH: Final = "/termination/authorizations"
@@ -33,7 +32,6 @@ _END_TEMPLATE: Final = PATH + "/{call_id}/end"
 _decoder = msgspec.json.Decoder(AuthorizationIn)
 _end_decoder = msgspec.json.Decoder(EndIn)
 _encoder = msgspec.json.Encoder()
-_UNEXPECTED_BODY = _encoder.encode(envelope(UNEXPECTED))
 
 
 class FastAuthorize:
@@ -77,11 +75,10 @@ class FastAuthorize:
         try:
             answer = await data_plane.authorize(Call(asked.call_id, asked.connection_id, asked.to, asked.from_))
         except ApiError as refused:  # a call id of another connection's call
-            await _refuse(send, refused)
+            await answer_error(send, refused)
             return
         except Exception as error:  # as Litestar's last-resort handler does
-            log_unexpected("POST", PATH, error)
-            await answer_json(send, 500, [], _UNEXPECTED_BODY)
+            await answer_unexpected(send, "POST", PATH, error)
             return
         await answer_json(send, 200, [], _encoder.encode(answer))
 
@@ -99,19 +96,12 @@ class FastAuthorize:
         try:
             record = await data_plane.end(call_id, asked.duration_seconds)
         except ApiError as refused:  # an unknown call: the route's 404
-            await _refuse(send, refused)
+            await answer_error(send, refused)
             return
         except Exception as error:
-            log_unexpected("POST", scope["path"], error)
-            await answer_json(send, 500, [], _UNEXPECTED_BODY)
+            await answer_unexpected(send, "POST", scope["path"], error)
             return
         await answer_json(send, 200, [], _encoder.encode(record))
-
-
-async def _refuse(send: Send, refused: ApiError) -> None:
-    """A refusal as Litestar's handler sends it (http/errors.py)."""
-    headers = [(b"x-should-retry", b"false")] if refused.status < 500 else []
-    await answer_json(send, refused.status, headers, _encoder.encode(envelope(refused.problems)))
 
 
 def _remembered_switch(data_plane: DataPlane, headers: RawHeaders) -> bool:

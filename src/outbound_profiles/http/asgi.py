@@ -13,9 +13,10 @@ from litestar import Litestar, Request
 from litestar.types import HTTPScope, Receive, ReceiveMessage, Send
 
 from outbound_profiles.errors import ApiError, ErrorCode, InvalidRequest, PayloadTooLarge, Problem
-from outbound_profiles.http.errors import envelope
+from outbound_profiles.http.errors import UNEXPECTED, envelope, log_unexpected
 
 _encoder = msgspec.json.Encoder()
+_UNEXPECTED = _encoder.encode(envelope(UNEXPECTED))
 
 
 class RawHeaders:
@@ -131,6 +132,12 @@ async def answer_error(send: Send, refused: ApiError) -> None:
     """A refusal as Litestar's error handler sends it (`http/errors.error_response`)."""
     headers = [(b"x-should-retry", b"false")] if refused.status < 500 else []
     await answer_json(send, refused.status, headers, _encoder.encode(envelope(refused.problems)))
+
+
+async def answer_unexpected(send: Send, method: str, path: str, error: Exception) -> None:
+    """Litestar's last-resort answer (a 500 in the envelope), and its log record."""
+    log_unexpected(method, path, error)
+    await answer_json(send, 500, [], _UNEXPECTED)
 
 
 async def answer_json(send: Send, status: int, headers: list[tuple[bytes, bytes]], content: bytes) -> None:

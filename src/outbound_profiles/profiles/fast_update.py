@@ -21,8 +21,8 @@ from litestar.utils.path import normalize_path
 
 from outbound_profiles.config import MAX_BODY_BYTES
 from outbound_profiles.errors import ApiError
-from outbound_profiles.http.asgi import PlainRequest, answer_error, answer_json, read_body
-from outbound_profiles.http.errors import UNEXPECTED, ClientWentAway, envelope, log_unexpected
+from outbound_profiles.http.asgi import PlainRequest, answer_error, answer_json, answer_unexpected, read_body
+from outbound_profiles.http.errors import ClientWentAway
 from outbound_profiles.profiles.router import updated
 
 PREFIX: Final = "/termination/endpoints/"
@@ -30,7 +30,6 @@ PREFIX: Final = "/termination/endpoints/"
 PATH_TEMPLATE: Final = "/termination/endpoints/{profile_id}"
 _METHODS: Final = frozenset({"PUT", "PATCH"})
 _encoder = msgspec.json.Encoder()
-_UNEXPECTED_BODY = _encoder.encode(envelope(UNEXPECTED))
 
 
 class FastUpdate:
@@ -56,8 +55,7 @@ class FastUpdate:
             await answer_error(send, refused)
             return
         except Exception as error:  # as Litestar's last-resort handler does
-            log_unexpected(request.method, scope["path"], error)
-            await answer_json(send, 500, [], _UNEXPECTED_BODY)
+            await answer_unexpected(send, request.method, scope["path"], error)
             return
         await answer_json(send, 200, [(b"etag", etag.encode("ascii"))], _encoder.encode(body))
 
