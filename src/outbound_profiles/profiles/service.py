@@ -72,10 +72,13 @@ def update(
     schema: type[ProfileUpdate] = ProfileUpdate,
     problems: Problems | None = None,
     if_match: Condition | None = None,
+    current: ProfileView | None = None,
 ) -> ProfileView:
     """Partial update; `schema` and `problems` as for `create`; `if_match`: the version the client
-    last saw, if it named one (a 412 if that is no longer current)."""
-    current = views.load(connection, account, profile_id, for_update=True).require(if_match)
+    last saw, if it named one (a 412 if that is no longer current); `current`: the profile as the
+    caller has already loaded it for update in this transaction, if it has."""
+    if current is None:
+        current = views.load(connection, account, profile_id, for_update=True).require(if_match)
     problems = Problems() if problems is None else problems
     changes = _read_changes(body, schema, problems)
     # The next version and time are set at once (the rules do not read them); they are saved only

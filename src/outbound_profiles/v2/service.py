@@ -117,7 +117,13 @@ def update(
     found = _translate(body, current.profile.calling_window, strict)
     try:
         view = service.update(
-            connection, account, profile_id, found.body, schema=FullProfileUpdate, problems=found.for_service
+            connection,
+            account,
+            profile_id,
+            found.body,
+            schema=FullProfileUpdate,
+            problems=found.for_service,
+            current=current,
         )
     except InvalidRequest as exc:
         raise found.unprocessable(exc.problems) from None
