@@ -91,3 +91,18 @@ def test_an_end_below_the_framework_answers_what_litestar_answers(switch: Switch
     taken.clear()
     assert switch.end("a%2Fb", 3).json()["call_id"] == "a/b"
     assert taken == []
+
+
+def test_an_invalid_host_is_refused_before_any_decision_as_litestar_refuses_it(switch: Switch, line: Line) -> None:
+    good = {"call_id": "hosted", "connection_id": line.connection_id, "to": "+12025550123", "from": "+13125550100"}
+    assert _post(switch.client, switch.headers, {**good, "call_id": "first"}).status_code == 200  # token remembered
+    for path in ("/termination/authorizations", "/termination/authorizations/first/end"):
+        refused = switch.client.post(path, json=good, headers={**switch.headers, "host": "evil host<>"})
+        assert refused.status_code == 400, (path, refused.text)
+        assert "host" in refused.json()["errors"][0]["detail"].lower()
+    assert (
+        switch.client.post("/termination/authorizations/hosted/end", json={}, headers=switch.headers).status_code == 404
+    )
+    assert (
+        switch.client.post("/termination/authorizations/first/end", json={}, headers=switch.headers).status_code == 200
+    )

@@ -334,6 +334,33 @@ def test_an_invalid_body_in_several_messages_is_read_whole(
     assert twice.after == twice.before
 
 
+def test_an_invalid_host_is_refused_by_litestar_before_routing(
+    client: TestClient[Any], tenant: Tenant, world: World, twice: Twice, paths: Paths
+) -> None:
+    """Litestar's router refuses a Host header no host can have (400) before it routes anything; the
+    update answered before routing leaves it to Litestar."""
+    asgi = Asgi(client)
+    call = client.app
+
+    async def rehosted(scope: Any, receive: Any, send: Any) -> None:  # the helper sends a Host of its own
+        scope["headers"] = [(n, b"evil host<>" if n == b"host" else v) for n, v in scope["headers"]]
+        await call(scope, receive, send)
+
+    def send() -> Answer:
+        asgi.client.app = rehosted
+        try:
+            return asgi("PUT", world.path, body_messages(b'{"name": "hijack"}'), bearer(tenant))
+        finally:
+            asgi.client.app = call
+
+    litestar, actual = twice(send)
+
+    assert paths.taken() == LITESTAR
+    assert actual[0] == 400, actual
+    assert actual == litestar
+    assert twice.after == twice.before
+
+
 @pytest.mark.parametrize("valid_first", [True, False], ids=["valid-first", "valid-last"])
 def test_repeated_credentials_are_read_as_litestar_reads_them(
     client: TestClient[Any], tenant: Tenant, world: World, twice: Twice, paths: Paths, valid_first: bool

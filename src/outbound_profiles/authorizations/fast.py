@@ -22,7 +22,7 @@ from outbound_profiles.authorizations.schemas import AuthorizationIn, EndIn
 from outbound_profiles.authorizations.service import DataPlane
 from outbound_profiles.config import MAX_BODY_BYTES
 from outbound_profiles.errors import ApiError, Unauthorized
-from outbound_profiles.http.asgi import BufferedBody, RawHeaders, answer_error, answer_json, answer_unexpected
+from outbound_profiles.http.asgi import BufferedBody, RawHeaders, answer_error, answer_json, answer_unexpected, routable
 from outbound_profiles.http.credentials import presented_credentials
 from outbound_profiles.policy.decide import Call
 
@@ -50,6 +50,7 @@ class FastAuthorize:
             or not scope["path"].startswith(PATH)
             or scope["query_string"]
             or scope.get("root_path")
+            or not routable(scope)
             or not _remembered_switch(data_plane, RawHeaders(scope["headers"]))
         ):
             await self.app(scope, receive, send)

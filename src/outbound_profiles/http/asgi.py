@@ -10,13 +10,21 @@ from typing import Any
 
 import msgspec
 from litestar import Litestar, Request
-from litestar.types import HTTPScope, Receive, ReceiveMessage, Send
+from litestar._asgi.utils import is_valid_host
+from litestar.types import HTTPScope, Receive, ReceiveMessage, Scope, Send
 
 from outbound_profiles.errors import ApiError, ErrorCode, InvalidRequest, PayloadTooLarge, Problem
 from outbound_profiles.http.errors import UNEXPECTED, envelope, log_unexpected
 
 _encoder = msgspec.json.Encoder()
 _UNEXPECTED = _encoder.encode(envelope(UNEXPECTED))
+
+
+def routable(scope: Scope) -> bool:
+    """Whether Litestar's router would route the request at all: it first refuses (400) a Host header
+    with characters no host has, and a route answered before routing must refuse it too."""
+    host = next((value for name, value in scope["headers"] if name == b"host"), None)
+    return host is None or is_valid_host(host)
 
 
 class RawHeaders:

@@ -21,7 +21,7 @@ from litestar.utils.path import normalize_path
 
 from outbound_profiles.config import MAX_BODY_BYTES
 from outbound_profiles.errors import ApiError
-from outbound_profiles.http.asgi import PlainRequest, answer_error, answer_json, answer_unexpected, read_body
+from outbound_profiles.http.asgi import PlainRequest, answer_error, answer_json, answer_unexpected, read_body, routable
 from outbound_profiles.http.errors import ClientWentAway
 from outbound_profiles.profiles.router import updated
 
@@ -40,7 +40,7 @@ class FastUpdate:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         profile_id = profile_updated(scope)
-        if profile_id is None:
+        if profile_id is None or not routable(scope):  # Litestar refuses a bad Host before routing
             await self.app(scope, receive, send)
             return
         scope["path_template"] = PATH_TEMPLATE
