@@ -267,27 +267,3 @@ def test_from_settings_picks_the_backend() -> None:
     counters = from_settings(Settings(redis_url="redis://127.0.0.1:1/0"))  # connects only when first used
     assert isinstance(counters, RedisCounters)
     asyncio.run(counters.close())
-
-
-def test_a_call_released_while_the_state_is_lost_is_left_out_of_the_restore(backend: Backend) -> None:
-    """The restore's list of active calls was read from the database before the call ended, and the end's
-    release came before the restore: the call must not hold a port again."""
-
-    async def scenario(counters: Counters) -> None:
-        await restored(counters)
-        for n in range(3):
-            assert await counters.admit(admission(f"c{n}", T0 + n, ports=3)) is None
-        counters = await backend.lose(counters)
-        read_before_the_end = [Held(f"c{n}", PROFILE, T0 + n) for n in range(3)]
-        assert await counters.release(ACCOUNT, PROFILE, "c1") is False  # nothing held yet
-        await counters.restore(ACCOUNT, read_before_the_end, T0 + 10)
-        assert await counters.usage(ACCOUNT, PROFILE, T0 + 10) == Usage(2, 2, 3, None)
-        assert await counters.admit(admission("d", T0 + 10, ports=3)) is None
-        assert await counters.admit(admission("e", T0 + 10, ports=3)) == "profile_ports_exhausted"
-        # Remembered for that one restore only: a later loss and restore list what the database holds.
-        counters = await backend.lose(counters)
-        await counters.restore(ACCOUNT, [Held("c1", PROFILE, T0 + 1)], T0 + 20)
-        assert await counters.usage(ACCOUNT, PROFILE, T0 + 20) == Usage(1, 1, 1, None)
-        await counters.close()
-
-    backend.run(scenario)

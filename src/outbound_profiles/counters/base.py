@@ -81,8 +81,7 @@ class Counters(Protocol):
         ...
 
     async def release(self, account_id: int, profile_id: int, call_id: str) -> bool:
-        """Give back the call's ports (not its CPS or per-number slot). True if it was held. While the tenant's
-        state is lost, the release is remembered for the restore to come, which leaves the call out."""
+        """Give back the call's ports (not its CPS or per-number slot). True if it was held."""
         ...
 
     async def usage(
@@ -98,8 +97,7 @@ class Counters(Protocol):
 
     async def restore(self, account_id: int, calls: Sequence[Held], now_ms: int) -> None:
         """Rebuild the tenant's lost state from these held calls (the CPS logs from those started in the last
-        1000 ms), less those released since the state was lost (the list may have been read before they
-        ended), and mark it present; a state that is present is left as it is (another caller restored
+        1000 ms) and mark it present; a state that is present is left as it is (another caller restored
         it first, and what was admitted since is in it)."""
         ...
 

@@ -42,7 +42,6 @@ def _recent(log: list[int], now_ms: int) -> int:
 class MemoryCounters:
     def __init__(self) -> None:
         self._tenants: dict[int, _Tenant] = {}
-        self._released: dict[int, set[str]] = {}  # per tenant whose state is absent: calls released since
 
     def _tenant(self, account_id: int) -> _Tenant:
         tenant = self._tenants.get(account_id)
@@ -83,10 +82,7 @@ class MemoryCounters:
     async def release(self, account_id: int, profile_id: int, call_id: str) -> bool:
         tenant = self._tenants.get(account_id)
         if tenant is None:
-            # Nothing is held here yet. The restore to come may have read the database before the call
-            # ended: it leaves the call out.
-            self._released.setdefault(account_id, set()).add(call_id)
-            return False
+            return False  # nothing is held here; the restore to come reads the database, where the call has ended
         profile = tenant.calls.pop(call_id, None)
         if profile is None:
             return False
@@ -117,21 +113,18 @@ class MemoryCounters:
         )
 
     async def restore(self, account_id: int, calls: Sequence[Held], now_ms: int) -> None:
-        released = self._released.pop(account_id, set())
         if account_id in self._tenants:
             return  # restored already (by a request that asked first): it holds what was admitted since
         tenant = _Tenant(cld={})
         for call in deduplicated(calls):
-            if call.call_id not in released:  # a released call's CPS slot stays counted, as in `release`
-                tenant.calls[call.call_id] = call.profile_id
-                tenant.ports[call.profile_id] = tenant.ports.get(call.profile_id, 0) + 1
+            tenant.calls[call.call_id] = call.profile_id
+            tenant.ports[call.profile_id] = tenant.ports.get(call.profile_id, 0) + 1
             if call.started_ms > now_ms - CPS_WINDOW_MS:
                 insort(tenant.cps.setdefault(call.profile_id, []), call.started_ms)
         self._tenants[account_id] = tenant
 
     async def close(self) -> None:
         self._tenants.clear()
-        self._released.clear()
 
 
 def _sweep(tenant: _Tenant, now_ms: int) -> None:

@@ -37,8 +37,6 @@ CPS_TTL_MS = 60_000
 # A per-number count is named by its window's end; it is kept a minute past it for the same reason.
 CLD_SLACK_MS = 60_000
 RESTORE_ATTEMPTS = 5
-# A release seen while the state was lost is kept for the restore to come, which follows within seconds.
-RELEASED_TTL_MS = 300_000
 MAX_CONNECTIONS = 64  # per process
 _REASONS: dict[str, Reason] = {
     reason: reason
@@ -130,13 +128,8 @@ class RedisCounters:
         return _REASONS[answer]
 
     async def release(self, account_id: int, profile_id: int, call_id: str) -> bool:
-        keys = [
-            self._key(account_id, "calls"),
-            self._key(account_id, "ports"),
-            self._key(account_id, "meta"),
-            self._key(account_id, "released"),
-        ]
-        return bool(await self._run(self._release, keys, [call_id, RELEASED_TTL_MS]))
+        keys = [self._key(account_id, "calls"), self._key(account_id, "ports")]
+        return bool(await self._run(self._release, keys, [call_id]))
 
     async def usage(
         self,
@@ -173,7 +166,6 @@ class RedisCounters:
             self._key(account_id, "calls"),
             self._key(account_id, "ports"),
             self._key(account_id, "cpsp"),
-            self._key(account_id, "released"),
         ]
         for _ in range(RESTORE_ATTEMPTS):
             # The profiles that have a CPS log now, so the script may declare each key it deletes.
