@@ -204,9 +204,16 @@ class DataPlane:
         raise CountersUnavailable(f"the counters of account {account_id} could not be restored")
 
     async def _restore(self, account_id: int) -> None:
+        """Rebuild the account's counters from its active calls, then give back the ports of those that
+        ended meanwhile: their release may have found no state to release from, before this restore
+        (or before another loss of the counters) put them back."""
         rows = await self.database.read(lambda c: repository.active(c, account_id))
         logger.info("counters of account %s rebuilt from its %d active calls", account_id, len(rows))
         await self.counters.restore(account_id, [_held(row) for row in rows], _ms(time.time()))
+        still = {row.call_id for row in await self.database.read(lambda c: repository.active(c, account_id))}
+        for row in rows:
+            if row.call_id not in still:
+                await self.counters.release(account_id, row.outbound_profile_id, row.call_id)
 
     async def _first_answer(self, call: Call) -> AuthorizationOut | None:
         """The recorded decision of a call the counters hold; None if it is still not recorded after
