@@ -33,16 +33,21 @@ from outbound_profiles.policy.decide import Call
 BATCH = 50
 
 
+def scratch_database(prefix: str) -> tuple[Settings, Database]:
+    """A new SQLite database, migrated, in a temporary folder of its own (left for the system to clear)."""
+    settings = Settings(database_url=f"sqlite:///{Path(tempfile.mkdtemp(prefix=prefix)) / 'bench.db'}")
+    engine = build_engine(settings)
+    upgrade(engine)
+    engine.dispose()
+    return settings, Database(build_engine(settings))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", type=int, default=4000, help="calls per round (default 4000)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds; the median is reported (default 3)")
     args = parser.parse_args(argv)
-    settings = Settings(database_url=f"sqlite:///{Path(tempfile.mkdtemp(prefix='dataplane-cpu-')) / 'bench.db'}")
-    engine = build_engine(settings)
-    upgrade(engine)
-    engine.dispose()
-    database = Database(build_engine(settings))
+    settings, database = scratch_database("dataplane-cpu-")
     user = database.run_sync(lambda c: accounts.create_user(c, "cpu@example.com", max_cps=1_000_000), write=True)
     tenant = {"Authorization": f"Bearer {user.token}"}
     with TestClient(create_app(settings, database)) as client:

@@ -16,7 +16,6 @@ import random
 import sqlite3
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -29,9 +28,9 @@ from outbound_profiles.app import create_app
 from outbound_profiles.authorizations import repository
 from outbound_profiles.authorizations.service import DataPlane
 from outbound_profiles.config import Settings
-from outbound_profiles.db.database import Database
-from outbound_profiles.db.engine import build_engine
-from outbound_profiles.db.migrate import upgrade
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.dataplane_cpu import scratch_database
 
 BATCH = 100  # misses per transaction
 
@@ -86,11 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         help="copies of the first profile and its connection, timed instead (default 0)",
     )
     args = parser.parse_args(argv)
-    settings = Settings(database_url=f"sqlite:///{Path(tempfile.mkdtemp(prefix='target-miss-')) / 'bench.db'}")
-    engine = build_engine(settings)
-    upgrade(engine)
-    engine.dispose()
-    database = Database(build_engine(settings))
+    settings, database = scratch_database("target-miss-")
     user = database.run_sync(lambda c: accounts.create_user(c, "miss@example.com"), write=True)
     tenant = {"Authorization": f"Bearer {user.token}"}
     ids: list[int] = []
