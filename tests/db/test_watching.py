@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from litestar.testing import TestClient
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, Pool, event, text
 
 from outbound_profiles.config import Settings
 from outbound_profiles.db.database import Database
@@ -130,3 +130,26 @@ def test_after_the_listener_was_lost_nothing_cached_before_is_used(
     assert len(views) == 0  # nothing from before the loss is kept
     assert client.get(url, headers=tenant.headers).status_code == 200
     assert len(views) == 1
+
+
+def test_a_read_the_caches_answer_takes_no_connection(client: TestClient[Any], api: Api, tenant: Tenant) -> None:
+    """On PostgreSQL a read answered from the caches alone runs without a connection (nor a transaction):
+    none is checked out of the pool. On SQLite the one connection is always at hand."""
+    url = f"/termination/endpoints/{api.profile(name='from memory')['id']}"
+    for _ in range(3):  # until the profile's view is cached (see above)
+        with statements() as seen:
+            assert client.get(url, headers=tenant.headers).status_code == 200
+        if not seen:
+            break
+    checkouts: list[object] = []
+
+    def checked_out(*_args: Any) -> None:
+        checkouts.append(_args[0])
+
+    event.listen(Pool, "checkout", checked_out)
+    try:
+        for _ in range(5):
+            assert client.get(url, headers=tenant.headers).json()["name"] == "from memory"
+    finally:
+        event.remove(Pool, "checkout", checked_out)
+    assert checkouts == []

@@ -225,6 +225,12 @@ class Database:
             # A read alone commits nothing and answers at once; during a batch it may see the
             # batch's writes, so it joins the batch and waits for its COMMIT.
             return self.run_sync(work, write=False) if self._batch is None else await self._batched(work)
+        if self._listening:
+            # The caches are kept valid: a read they answer whole needs no connection, no transaction.
+            try:
+                return work(_MemoryOnly(self))  # type: ignore[arg-type]
+            except _NeedsDatabase:
+                pass  # it needed a statement before it did anything else: run it on the database
         return await self._on_event_loop(work, write=False)
 
     async def _on_event_loop(self, work: Callable[[Connection], T], *, write: bool) -> T:
@@ -569,6 +575,27 @@ def changed(connection: Connection, cache: Cache[Any, Any], key: Any = ALL) -> N
         cache.discard(key)
     if not database_of(connection).is_sqlite:
         connection.info.setdefault(_AFTER, []).append(lambda: cache.invalidate(key))
+
+
+class _NeedsDatabase(BaseException):
+    """A read tried from memory alone asked for more than the caches (a BaseException, so that no
+    `except Exception` of the read's own takes it for one of its errors)."""
+
+
+class _MemoryOnly:
+    """What a read tried from the caches alone gets for a connection (PostgreSQL, while they are kept
+    valid): the same `info` a real one has, its dialect, and nothing else. Any other use means the
+    read needs the database, before it has done anything, and it is run again on a real connection.
+    What it answers is what a read on a connection answers from the same caches."""
+
+    __slots__ = ("dialect", "info")
+
+    def __init__(self, database: Database) -> None:
+        self.dialect = database.engine.dialect
+        self.info: dict[str, Any] = {_DATABASE: database, _SINCE: database._clock.now}
+
+    def __getattr__(self, name: str) -> Any:
+        raise _NeedsDatabase(name)
 
 
 class _Pool:
