@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,14 @@ class Switch:
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
+
+    def wait_for_default_deck(self) -> None:
+        """Until the server has a default deck in effect (it looks twice a second)."""
+        decks = self.client.app.state.data_plane.decks
+        deadline = time.monotonic() + 10
+        while decks.current() is None:
+            assert time.monotonic() < deadline, "the default deck never came into effect"
+            time.sleep(0.05)
 
     def end(self, call_id: str, duration_seconds: int | None = None) -> Any:
         body = {} if duration_seconds is None else {"duration_seconds": duration_seconds}

@@ -3,7 +3,6 @@ deck imported while the server runs."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from outbound_profiles.db.database import Database
@@ -21,12 +20,8 @@ DECK = """prefix,country,rate,connect_fee,initial_increment,subsequent_increment
 
 
 def _rated(switch: Switch, connection_id: str, to: str) -> dict[str, Any]:
-    """The decision once the server has the deck in effect (it looks twice a second)."""
-    decks = switch.client.app.state.data_plane.decks
-    deadline = time.monotonic() + 10
-    while decks.current() is None:
-        assert time.monotonic() < deadline, "the deck never came into effect"
-        time.sleep(0.05)
+    """The decision once the server has the deck in effect."""
+    switch.wait_for_default_deck()
     return switch.authorize(connection_id, to)
 
 

@@ -29,11 +29,7 @@ GB = "+442071234567"
 def rated(switch: Switch, database: Database) -> Switch:
     """The switch, once the server has the deck in effect (it looks twice a second)."""
     import_default_deck(database, DECK.splitlines(keepends=True))
-    decks = switch.client.app.state.data_plane.decks
-    deadline = time.monotonic() + 10
-    while decks.current() is None:
-        assert time.monotonic() < deadline, "the deck never came into effect"
-        time.sleep(0.05)
+    switch.wait_for_default_deck()
     return switch
 
 

@@ -41,11 +41,7 @@ def switch(client: TestClient[Any], database: Database) -> Switch:
 
 def _default_in_effect(database: Database, switch: Switch) -> None:
     import_default_deck(database, DEFAULT.splitlines(keepends=True))
-    decks = switch.client.app.state.data_plane.decks
-    deadline = time.monotonic() + 10
-    while decks.current() is None:
-        assert time.monotonic() < deadline, "the default deck never came into effect"
-        time.sleep(0.05)
+    switch.wait_for_default_deck()
 
 
 def _line(api: Api, **fields: Any) -> tuple[str, dict[str, Any]]:
