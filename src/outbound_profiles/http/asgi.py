@@ -80,16 +80,15 @@ class BufferedBody:
     """The messages of a request body as they were received, so that a handler that gives the
     request up can pass it on whole (`replay`) to the next one."""
 
-    __slots__ = ("_messages", "_receive", "body", "complete")
+    __slots__ = ("_messages", "_receive", "too_large")
 
     def __init__(self, receive: Receive) -> None:
         self._receive = receive
         self._messages: deque[ReceiveMessage] = deque()
-        self.body = b""
-        self.complete = False  # the whole body arrived, within the limit
+        self.too_large = False  # `read` stopped because the body grew over its limit
 
     async def read(self, limit: int) -> bytes | None:
-        """The whole body; None if it grew over `limit` bytes or the client went away first."""
+        """The whole body; None if it grew over `limit` bytes (`too_large`) or the client went away first."""
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -100,13 +99,11 @@ class BufferedBody:
             chunk: bytes = message.get("body", b"")
             size += len(chunk)
             if size > limit:
+                self.too_large = True
                 return None
             chunks.append(chunk)
             if not message.get("more_body", False):
-                break
-        self.body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        self.complete = True
-        return self.body
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     async def replay(self) -> ReceiveMessage:
         """A `receive` that gives what `read` took first, then what the client sends next."""
@@ -121,19 +118,11 @@ async def read_body(request: PlainRequest, limit: int) -> bytes | None:
     announced = request.content_length
     if announced is not None and announced > limit:
         raise PayloadTooLarge(limit)
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await request.receive()
-        if message["type"] != "http.request":
-            return None
-        chunk: bytes = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(limit)
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    body = BufferedBody(request.receive)
+    raw = await body.read(limit)
+    if body.too_large:
+        raise PayloadTooLarge(limit)
+    return raw
 
 
 async def answer_error(send: Send, refused: ApiError) -> None:
