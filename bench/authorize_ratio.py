@@ -9,6 +9,11 @@ See bench/README.md.
 
     .venv/bin/python bench/authorize_ratio.py [--rounds 3] [--duration 10] [--deck-rows 100000]
     .venv/bin/python bench/authorize_ratio.py --redis redis://127.0.0.1:6379/11 --workers 2
+    .venv/bin/python bench/authorize_ratio.py --floor
+
+`--floor` runs a third server beside the two: the raw app writing each allowed call to SQLite before
+it answers, and each end to its row (bench/raw_asgi.py, `RAW_ASGI_CALLS_DB`), on the allow and pair
+paths. Its ratio to the raw app is what recording calls durably costs before any rule is checked.
 
 Exit status: 0 both targets met on the allow path, 1 a target missed (or errors), 2 could not run.
 """
@@ -157,6 +162,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--numbers", type=int, default=4000, help="distinct valid numbers called (default 4000)")
     parser.add_argument("--redis", default=None, help="OUTBOUND_PROFILES_REDIS_URL (default: in-process counters)")
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument("--floor", action="store_true", help="also run the raw app recording calls durably")
     parser.add_argument("--output", type=Path, default=RESULTS, help=f"JSON results (default {RESULTS})")
     return parser
 
@@ -216,6 +222,10 @@ def measure(args: argparse.Namespace, wrk: str) -> int:
         switch_token = json.loads(switch.stdout)["token"]
         app_port = stack.enter_context(server("app", app_command(workers=args.workers), env=env, cwd=tmp))
         raw_port = stack.enter_context(server("raw", raw_command(workers=args.workers), env=env, cwd=tmp))
+        ports = {"raw": raw_port, "app": app_port}
+        if args.floor:
+            floor_env = {**env, "RAW_ASGI_CALLS_DB": str(tmp / "floor.db")}
+            ports["floor"] = stack.enter_context(server("floor", raw_command(args.workers), env=floor_env, cwd=tmp))
 
         connection_id = expect(app_port, "POST", "/security/connections", {"connection_name": "bench"}, token)["id"]
         profile = expect(
@@ -288,7 +298,6 @@ def measure(args: argparse.Namespace, wrk: str) -> int:
         if note:
             print(note, flush=True)
 
-        ports = {"raw": raw_port, "app": app_port}
         allowed: dict[tuple[str, str, int], int] = {}
         # The app's CPU per request (user + system of its process, one worker): it moves far less
         # with the machine's load than requests/s.
@@ -309,11 +318,11 @@ def measure(args: argparse.Namespace, wrk: str) -> int:
 
         warmups = []
         if args.warmup > 0:
-            warmups = [load_run(p, s, 0, args.warmup) for p in PATHS for s in ("raw", "app")]
+            warmups = [load_run(p, s, 0, args.warmup) for p in PATHS for s in _sides(p, args)]
         runs: dict[str, list[WrkRun]] = {p: [] for p in PATHS}
         for round_ in range(1, args.rounds + 1):
             for path_ in PATHS:
-                for side in ("raw", "app"):
+                for side in _sides(path_, args):
                     run = load_run(path_, side, round_, args.duration)
                     runs[path_].append(run)
                     share = allowed[(path_, side, round_)] / max(run.requests, 1)
@@ -344,6 +353,11 @@ def measure(args: argparse.Namespace, wrk: str) -> int:
             "app_cpu_us_per_request": {p: [v for (q, _), v in sorted(cpu_us.items()) if q == p] for p in PATHS},
         },
     )
+
+
+def _sides(path_: str, args: argparse.Namespace) -> tuple[str, ...]:
+    """The servers a path is run on, in order: the floor records allows and ends, so not for denials."""
+    return ("raw", "floor", "app") if args.floor and path_ != "deny" else ("raw", "app")
 
 
 def run_wrk_allowed(
@@ -404,6 +418,15 @@ def report(
             f"(rounds {ratios})  app p50 {app_p50:.2f} ms p99 {app_p99:.2f} ms  errors {errors}"
             + (f"  app CPU {statistics.median(cpu):.0f} us/request" if cpu else "")
         )
+        floor = [r for r in measured if r.side == "floor"]
+        if floor:
+            floor_rps = statistics.median(r.rps for r in floor)
+            summary[path_]["floor_rps"] = floor_rps
+            summary[path_]["floor_ratio"] = floor_rps / raw_rps
+            print(
+                f"{'':5}  floor (raw app recording calls) {floor_rps:8.0f} req/s: {floor_rps / raw_rps:.3f} of raw; "
+                f"the app is {app_rps / floor_rps:.3f} of the floor"
+            )
     allow = summary["allow"]
     ratio_ok = allow["ratio"] >= TARGET_RATIO
     p99_ok = allow["app_p99_ms"] < TARGET_P99_MS

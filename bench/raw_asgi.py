@@ -11,6 +11,12 @@ method on that path). No auth,
 no validation, no database: the cost of the HTTP server plus the JSON work, which is the floor
 under any framework.
 
+With `RAW_ASGI_CALLS_DB` naming a SQLite file, the app is `authorize_ratio.py --floor`'s durable
+floor: an authorize also inserts its call as a row of a table shaped as the service's `calls` (its
+columns and indexes), and an end updates that row, each before it answers. The writes of one turn of
+the event loop share one COMMIT (WAL, `synchronous=NORMAL`, on the loop's thread), as the service
+commits them. It is the least a service that records every allowed call durably must do.
+
 The dict starts empty, or with the profiles of the JSON object (id -> profile) in the file named by
 `RAW_ASGI_PROFILES`, read by each worker at start-up: with several workers each has its own dict,
 so `pg_ratio.py` seeds them all with the service's own answers for its GET load.
@@ -22,7 +28,10 @@ Run it the way the benchmark does (same uvicorn options as `outbound-profiles se
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sqlite3
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -43,6 +52,64 @@ AUTHORIZE = "/termination/authorizations"
 _SEED = os.environ.get("RAW_ASGI_PROFILES")
 if _SEED:
     _profiles.update(msgspec.json.decode(Path(_SEED).read_bytes(), type=dict[str, dict[str, Any]]))
+
+_CALLS_TABLE = """
+CREATE TABLE IF NOT EXISTS calls (
+    call_id VARCHAR(255) PRIMARY KEY, user_id BIGINT NOT NULL, outbound_profile_id BIGINT NOT NULL,
+    connection_id BIGINT NOT NULL, billing_group_id VARCHAR(36), to_number VARCHAR(32) NOT NULL,
+    from_number VARCHAR(64) NOT NULL, destination_country VARCHAR(2), rate VARCHAR(40),
+    connect_fee VARCHAR(20), initial_increment INTEGER, subsequent_increment INTEGER,
+    started_at DATETIME NOT NULL, lease_expires_at DATETIME NOT NULL, last_keepalive_at DATETIME NOT NULL,
+    max_duration_seconds INTEGER, decision TEXT NOT NULL, ended_at DATETIME, duration_seconds INTEGER,
+    end_reason VARCHAR(32), billed_seconds INTEGER, cost_micros BIGINT);
+CREATE INDEX IF NOT EXISTS ix_calls_active_lease ON calls (lease_expires_at) WHERE ended_at IS NULL;
+CREATE INDEX IF NOT EXISTS ix_calls_active_user ON calls (user_id, outbound_profile_id) WHERE ended_at IS NULL;
+CREATE INDEX IF NOT EXISTS ix_calls_user_id_started_at ON calls (user_id, started_at);
+CREATE INDEX IF NOT EXISTS ix_calls_profile_started_at ON calls (outbound_profile_id, started_at);
+"""
+_INSERT = (
+    "INSERT INTO calls VALUES (?, 1, 1, ?, NULL, ?, ?, 'US', '0.01', '0', 6, 6, ?, ?, ?, NULL, ?,"
+    " NULL, NULL, NULL, NULL, NULL)"
+)
+_END = (
+    "UPDATE calls SET ended_at = ?, duration_seconds = ?, end_reason = 'completed', billed_seconds = 60,"
+    " cost_micros = 10000 WHERE call_id = ? AND ended_at IS NULL"
+)
+
+
+class _Calls:
+    """The durable floor's store: one sqlite3 connection, the writes of a loop turn in one transaction."""
+
+    def __init__(self, path: str) -> None:
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(_CALLS_TABLE)
+        self.waiters: list[asyncio.Future[None]] = []
+
+    async def write(self, sql: str, values: tuple[Any, ...]) -> None:
+        loop = asyncio.get_running_loop()
+        if not self.waiters:
+            self.db.execute("BEGIN IMMEDIATE")
+            loop.call_soon(self._commit)
+        self.db.execute(sql, values)
+        waiter = loop.create_future()
+        self.waiters.append(waiter)
+        await waiter
+
+    def _commit(self) -> None:
+        waiters, self.waiters = self.waiters, []
+        self.db.execute("COMMIT")
+        for waiter in waiters:
+            waiter.set_result(None)
+
+
+_CALLS_DB = os.environ.get("RAW_ASGI_CALLS_DB")
+_calls = _Calls(_CALLS_DB) if _CALLS_DB else None
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
 
 
 async def _read_body(receive: Receive) -> bytes:
@@ -87,7 +154,12 @@ async def _authorize(receive: Receive, send: Send) -> None:
         "recording": {"format": "wav", "channels": "single"},
         "lease_expires_at": "2026-01-01T00:00:00Z",
     }
-    await _answer(send, 200, _encoder.encode(answer))
+    body = _encoder.encode(answer)
+    if _calls is not None:
+        now = _now()
+        row = (call.get("call_id"), call.get("connection_id"), call.get("to"), call.get("from"), now, now, now, body)
+        await _calls.write(_INSERT, row)
+    await _answer(send, 200, body)
 
 
 async def _end(path: str, receive: Receive, send: Send) -> None:
@@ -117,6 +189,8 @@ async def _end(path: str, receive: Receive, send: Send) -> None:
         "cost": "0.010000",
         "end_reason": "completed",
     }
+    if _calls is not None:
+        await _calls.write(_END, (_now(), body.get("duration_seconds"), record["call_id"]))
     await _answer(send, 200, _encoder.encode(record))
 
 
