@@ -3,11 +3,15 @@ is the one the whole profile gives, and decides every call as a cache hit does."
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
+from litestar.testing import TestClient
+from sqlalchemy import Connection
 
 from outbound_profiles.authorizations.service import DataPlane
+from outbound_profiles.db import group_commit
 from outbound_profiles.db.database import Database
 from outbound_profiles.policy.decide import Call, ProfileSnapshot, Target, decide
 from outbound_profiles.profiles import repository as profiles
@@ -80,3 +84,34 @@ def test_a_miss_on_a_connection_without_a_profile_or_unknown(api: Api, database:
 
     assert without == Target(int(connection["id"]), False, account.id, account.concurrent_call_limit, None)
     assert unknown.connection_id == 0  # cached as unknown: a decision sees no target
+
+
+@pytest.mark.parametrize("settings", ["sqlite"], indirect=True)  # group commit is SQLite's
+def test_a_miss_during_an_open_batch_answers_with_that_batch_s_commit(
+    client: TestClient[Any], api: Api, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The miss reads only tables the batch has not written: it need not wait for that batch's
+    COMMIT before its call is written, so the call is written in the same batch and one COMMIT
+    answers both requests (waiting made it two)."""
+    connection_id, _ = _connection_with(api, {}, window=False)
+    data_plane: DataPlane = client.app.state.data_plane
+    commits: list[int] = []
+    real_end = group_commit.end
+
+    def counting_end(connection: Connection, driver: Any, *, commit: bool) -> None:
+        real_end(connection, driver, commit=commit)
+        commits.append(commit)
+
+    async def scenario() -> str:
+        await data_plane.authorize(Call("first", str(connection_id), NUMBERS[0], "+13125550100"))  # counters ready
+        data_plane.targets.clear()  # the next call's target misses
+        other = asyncio.ensure_future(database.write(lambda c: None))  # a request that opens the batch
+        await asyncio.sleep(0)
+        monkeypatch.setattr("outbound_profiles.db.database.end", counting_end)
+        answer = await data_plane.authorize(Call("batched-miss", str(connection_id), NUMBERS[0], "+13125550100"))
+        await other
+        return answer.decision
+
+    with client.portal() as portal:
+        assert portal.call(scenario) == "allow"
+    assert commits == [True]

@@ -18,7 +18,7 @@ from outbound_profiles.accounts.account import Account
 from outbound_profiles.config import Settings
 from outbound_profiles.connections import service as connections
 from outbound_profiles.db import group_commit
-from outbound_profiles.db.database import Database
+from outbound_profiles.db.database import Database, table_written
 from outbound_profiles.db.engine import build_engine
 from outbound_profiles.db.migrate import upgrade
 from outbound_profiles.profiles import service as profiles
@@ -142,6 +142,54 @@ def test_a_read_during_a_batch_sees_its_writes_and_answers_after_its_commit(data
     answers = together(database.write(group("g")), read())
 
     assert answers[1] == ((1, 1), (1, 1))
+
+
+def users_in(connection: Connection) -> int:
+    return len(connection.exec_driver_sql("SELECT id FROM users").all())
+
+
+def test_a_read_filling_a_cache_whose_tables_the_batch_did_not_write_answers_before_its_commit(
+    database: Database, path: Path
+) -> None:
+    cache = database.cache("users seen", depends_on=("users",), cleared_by_writes=True)
+
+    async def read() -> tuple[int, tuple[int, int]]:
+        seen = await database.read(users_in, filling=cache)
+        return seen, committed_counts(path)
+
+    answers = together(database.write(group("g")), read())
+
+    assert answers == ["g", (1, (1, 0))]  # it answered while the batch's group was not committed yet
+
+
+def test_a_read_filling_a_cache_whose_tables_the_batch_wrote_waits_for_its_commit(
+    database: Database, path: Path
+) -> None:
+    cache = database.cache("users seen", depends_on=("users",), cleared_by_writes=True)
+
+    def add_second_user(connection: Connection) -> None:
+        table_written(connection, "users")
+        add_user(connection, 2)
+
+    async def read() -> tuple[int, tuple[int, int]]:
+        seen = await database.read(users_in, filling=cache)
+        return seen, committed_counts(path)
+
+    answers = together(database.write(add_second_user), read())
+
+    assert answers == [None, (2, (2, 0))]
+
+
+def test_a_read_filling_a_cache_not_kept_by_writes_waits_for_the_commit(database: Database, path: Path) -> None:
+    cache = database.cache("users seen", depends_on=("users",))  # its tables' writes need not say so
+
+    async def read() -> tuple[int, tuple[int, int]]:
+        seen = await database.read(users_in, filling=cache)
+        return seen, committed_counts(path)
+
+    answers = together(database.write(group("g")), read())
+
+    assert answers == ["g", (1, (1, 1))]
 
 
 def test_work_run_synchronously_commits_the_open_batch_first(database: Database, path: Path) -> None:

@@ -243,7 +243,7 @@ class DataPlane:
             return None
         found = self.targets.get(connection_id)
         if found is None:
-            found = await self.database.read(lambda c: self._load_target(c, connection_id))
+            found = await self.database.read(lambda c: self._load_target(c, connection_id), filling=self.targets)
         return None if found is _UNKNOWN else found
 
     def _load_target(self, connection: Connection, connection_id: int) -> Target:

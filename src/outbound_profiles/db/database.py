@@ -220,11 +220,19 @@ class Database:
             return self._batched(work)
         return self._on_event_loop(work, write=True)
 
-    async def read(self, work: Callable[[Connection], T]) -> T:
+    async def read(self, work: Callable[[Connection], T], *, filling: Cache[Any, Any] | None = None) -> T:
+        """`work` in a transaction that writes nothing. `filling`: the cache whose entry `work` reads
+        and fills, and nothing else (one kept by this process's writes, `cleared_by_writes`)."""
         if self.is_sqlite:
-            # A read alone commits nothing and answers at once; during a batch it may see the
-            # batch's writes, so it joins the batch and waits for its COMMIT.
-            return self.run_sync(work, write=False) if self._batch is None else await self._batched(work)
+            batch = self._batch
+            if batch is None:  # a read alone commits nothing and answers at once
+                return self.run_sync(work, write=False)
+            if filling is not None and batch.loop is asyncio.get_running_loop() and batch.unwritten(filling):
+                # Every write of the cache's tables is declared (`table_written`) and the batch made
+                # none: what `work` reads is committed, so it need not wait for the batch's COMMIT.
+                return work(batch.connection)
+            # It may see the batch's writes: it joins the batch and waits for its COMMIT.
+            return await self._batched(work)
         if self._listening:
             # The caches are kept valid: a read they answer whole needs no connection, no transaction.
             try:
@@ -529,8 +537,12 @@ def database_of(connection: Connection) -> Database:
 def table_written(connection: Connection, table: str) -> None:
     """The request's work writes `table`: the caches that depend on it but are not kept entry by entry
     by their writers (the data plane's targets) are cleared (a rollback leaves them empty, which costs
-    a read)."""
-    for cache in database_of(connection).caches_of(table):
+    a read). Every write of such a table must say so: the caches, and the reads that fill them during a
+    batch (`Database.read`), rely on it."""
+    database = database_of(connection)
+    if database._batch is not None:
+        database._batch.written.add(table)
+    for cache in database.caches_of(table):
         changed(connection, cache)
 
 

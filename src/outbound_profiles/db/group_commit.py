@@ -10,7 +10,9 @@ for that COMMIT before it answers, so nothing is acknowledged before it is durab
 that fails rolls back to its savepoint alone.
 
 - A read that starts while a batch is open joins it (it may see what the batch wrote) and waits
-  for the same COMMIT, so no answer shows state that could still be rolled back.
+  for the same COMMIT, so no answer shows state that could still be rolled back. A read that only
+  fills a cache kept by this process's writes runs at once when the batch has written none of the
+  cache's tables (`Batch.written`): all it can see is committed.
 - A COMMIT that fails fails every request of the batch: none of them was acknowledged. The
   in-process caches are cleared then: what they took in during the batch was never committed.
 - Work run synchronously (the command line, start-up) first commits an open batch.
@@ -25,6 +27,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
+from outbound_profiles.db.cache import Cache
+
 T = TypeVar("T")
 
 
@@ -33,7 +37,7 @@ class Batch:
     the batch's end resolves. A request cancelled while it waits cancels only that future; the
     COMMIT still runs for the others (and for the cancelled request's work, already done)."""
 
-    __slots__ = ("_waiters", "connection", "cursor", "driver", "info", "loop")
+    __slots__ = ("_waiters", "connection", "cursor", "driver", "info", "loop", "written")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, connection: Connection, driver: Any) -> None:
         self.loop = loop
@@ -42,6 +46,7 @@ class Batch:
         self.cursor = driver.cursor()  # for the savepoint statements
         self.info = connection.info
         self._waiters: list[asyncio.Future[None]] = []
+        self.written: set[str] = set()  # the tables its requests said they wrote (`table_written`)
 
     def waiter(self) -> asyncio.Future[None]:
         waiter: asyncio.Future[None] = self.loop.create_future()
@@ -59,6 +64,10 @@ class Batch:
                 waiter.set_result(None)
             else:
                 waiter.set_exception(error)
+
+    def unwritten(self, cache: Cache[Any, Any]) -> bool:
+        """None of `cache`'s tables was written in the batch, and every write of them is declared."""
+        return cache.cleared_by_writes and self.written.isdisjoint(cache.depends_on) and not self.lost()
 
     def lost(self) -> bool:
         """Its connection was closed or invalidated: its transaction is gone."""
