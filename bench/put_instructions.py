@@ -32,11 +32,14 @@ _COLLECTED = re.compile(r"Collected : (\d+)")
 
 def instructions(valgrind: str, requests: int, concurrency: int, workdir: Path) -> subprocess.Popen[str]:
     """Start one callgrind run of put_inprocess.py; its stderr ends with the total it counted."""
-    command = [
-        *(valgrind, "--tool=callgrind", f"--callgrind-out-file={workdir / f'callgrind.{requests}.out'}"),
-        *(sys.executable, str(INPROCESS), "--requests", str(requests), "--concurrency", str(concurrency)),
-    ]
-    # One hash seed for both runs: dict layouts, and so the instructions, are then the same.
+    script = (str(INPROCESS), "--requests", str(requests), "--concurrency", str(concurrency))
+    return callgrind(valgrind, script, workdir / f"callgrind.{requests}.out")
+
+
+def callgrind(valgrind: str, script: Sequence[str], out_file: Path) -> subprocess.Popen[str]:
+    """Start `python *script` under callgrind; `total` reads what it counted."""
+    command = [valgrind, "--tool=callgrind", f"--callgrind-out-file={out_file}", sys.executable, *script]
+    # One hash seed for every run: dict layouts, and so the instructions, are then the same.
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 

@@ -293,3 +293,49 @@ def test_a_batch_whose_connection_is_lost_commits_nothing_and_the_next_batch_rec
     assert committed_counts(path) == (1, 0)
     assert together(database.write(group("next"))) == ["next"]
     assert committed_counts(path) == (1, 1)
+
+
+def test_a_one_statement_write_takes_no_savepoint_and_its_failed_statement_is_undone_alone(
+    database: Database, path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_call = group_commit.driver_call
+    savepoints: list[str] = []
+
+    def counting_call(driver: Any, sql: str) -> None:
+        savepoints.append(sql)
+        real_call(driver, sql)
+
+    monkeypatch.setattr("outbound_profiles.db.database.driver_call", counting_call)
+    answers = together(
+        database.write(group("before"), one_statement=True),
+        database.write(lambda c: add_group_on_driver(c, 999, "of no user"), one_statement=True),
+        database.write(group("after"), one_statement=True),
+    )
+
+    assert answers[0] == "before"
+    assert answers[2] == "after"
+    assert "FOREIGN KEY" in str(answers[1]), answers
+    assert not [sql for sql in savepoints if sql.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO"))]
+    assert committed_counts(path) == (1, 2)
+
+
+def test_a_one_statement_write_whose_failure_ends_the_transaction_fails_the_whole_batch(
+    database: Database, path: Path
+) -> None:
+    def ends_the_transaction(connection: Connection) -> None:
+        # What SQLite does on some failures (a full disk, an I/O error): the whole transaction is rolled back.
+        group_commit.driver_of(connection).execute("ROLLBACK")
+        raise DBAPIError.instance("INSERT", None, sqlite3.OperationalError("database or disk is full"), sqlite3.Error)
+
+    answers = together(
+        database.write(group("before"), one_statement=True),
+        database.write(ends_the_transaction, one_statement=True),
+        database.write(group("after"), one_statement=True),
+    )
+
+    # The first request's work went with the transaction: it is not answered as done. The request
+    # after it starts a batch of its own.
+    assert ["disk is full" in str(answer) for answer in answers[:2]] == [True, True], answers
+    assert answers[2] == "after"
+    with sqlite3.connect(path) as other:
+        assert other.execute("SELECT name FROM billing_groups").fetchall() == [("after",)]

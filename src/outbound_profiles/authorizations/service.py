@@ -179,7 +179,8 @@ class DataPlane:
         answer = _allow(call, outcome, now, self.lease_s, max_duration)
         values = _call_row(call, outcome, answer, now)
         try:
-            existing = await self.database.write(lambda c: repository.insert(c, values))
+            # One INSERT; the read after it runs only when the INSERT wrote nothing.
+            existing = await self.database.write(lambda c: repository.insert(c, values), one_statement=True)
         except BaseException:
             await self._release(outcome.target.account_id, outcome.profile.id, call.call_id)
             raise

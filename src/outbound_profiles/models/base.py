@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeAlias
 
 from sqlalchemy import JSON, DateTime, MetaData, Row, TypeDecorator
 from sqlalchemy.engine import Dialect
+
+from outbound_profiles.domain.timestamps import iso8601
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -36,6 +39,22 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[datetime | None], Any] | None:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        return _sqlite_text
+
+
+def _sqlite_text(value: datetime | None) -> str | None:
+    """The text SQLAlchemy's SQLite DATETIME stores, "2026-11-27 04:05:06.123456" (UTC), for a
+    fraction of what `process_bind_param` and that type's processor (a dict, a format) cost."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetimes are not stored")
+    text = iso8601(value)  # 2026-11-27T04:05:06.123456Z, in UTC (through msgspec: faster than isoformat)
+    return f"{text[:10]} {text[11:26]}"
 
 
 def json_list() -> Any:
