@@ -339,3 +339,21 @@ def test_a_one_statement_write_whose_failure_ends_the_transaction_fails_the_whol
     assert answers[2] == "after"
     with sqlite3.connect(path) as other:
         assert other.execute("SELECT name FROM billing_groups").fetchall() == [("after",)]
+
+
+def test_a_read_filling_a_cache_whose_failure_ends_the_transaction_fails_the_whole_batch(
+    database: Database, path: Path
+) -> None:
+    """The read that runs at once on the batch's connection (`filling`) can fail as any statement can;
+    a failure that ended the transaction (a full disk, an I/O error) took the batch's writes with it:
+    the requests that made them must not be answered as done."""
+    cache = database.cache("users seen", depends_on=("users",), cleared_by_writes=True)
+
+    def ends_the_transaction(connection: Connection) -> int:
+        group_commit.driver_of(connection).execute("ROLLBACK")
+        raise DBAPIError.instance("SELECT", None, sqlite3.OperationalError("disk I/O error"), sqlite3.Error)
+
+    answers = together(database.write(group("before")), database.read(ends_the_transaction, filling=cache))
+
+    assert ["disk I/O error" in str(answer) for answer in answers] == [True, True], answers
+    assert committed_counts(path) == (1, 0)
