@@ -234,7 +234,12 @@ class Database:
             if filling is not None and batch.loop is asyncio.get_running_loop() and batch.unwritten(filling):
                 # Every write of the cache's tables is declared (`table_written`) and the batch made
                 # none: what `work` reads is committed, so it need not wait for the batch's COMMIT.
-                return work(batch.connection)
+                try:
+                    return work(batch.connection)
+                except BaseException as error:
+                    if batch.lost() or not batch.driver.in_transaction:
+                        self._fail_batch(error)  # it took the batch's writes with it (as in `_run_in_batch`)
+                    raise
             # It may see the batch's writes: it joins the batch and waits for its COMMIT.
             return await self._batched(work)
         if self._listening:
