@@ -6,8 +6,8 @@ counts and the same warm-up; the difference of the two totals, divided by the di
 counts, is what one more allow (or pair: the authorization of a call, then its end writing the
 call's record) costs, start-up and warm-up left out. Both runs start from copies of one database
 prepared beforehand (outside valgrind: the deck import would take minutes under it). An
-instruction count does not move with the machine's load as times do, so it tells whether a change
-to the service's Python made an allow cheaper by 1%. It leaves out uvicorn's HTTP parsing and
+instruction count hardly moves with the machine's load (the same command twice: within 0.5%), so
+it tells whether a change to the service's Python made an allow cheaper by 1%. It leaves out uvicorn's HTTP parsing and
 sockets; `authorize_ratio.py` measures the targets.
 
     .venv/bin/python bench/authorize_instructions.py [--requests 2000] [--concurrency 16] [--paths allow,pair]
