@@ -13,6 +13,9 @@ that fails rolls back to its savepoint alone.
   for the same COMMIT, so no answer shows state that could still be rolled back. A read that only
   fills a cache kept by this process's writes runs at once when the batch has written none of the
   cache's tables (`Batch.written`): all it can see is committed.
+- A write of one statement (`Database.write(..., one_statement=True)`) runs without a savepoint:
+  SQLite undoes a failed statement by itself. A failure that ends the transaction (a full disk, an
+  I/O error), there or in a read run at once, fails the batch whole.
 - A COMMIT that fails fails every request of the batch: none of them was acknowledged. The
   in-process caches are cleared then: what they took in during the batch was never committed.
 - Work run synchronously (the command line, start-up) first commits an open batch.
