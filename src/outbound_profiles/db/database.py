@@ -8,10 +8,11 @@ On SQLite the function runs inline on the event loop, on one connection the proc
 it never awaits, so the process's transactions run one after another (SQLite has one writer
 anyway) and a write costs tens of microseconds instead of a thread hop and a pool checkout. The
 requests of one turn of the event loop share one COMMIT, each in a savepoint of its own (unless it
-writes with one statement) and each answered only once that COMMIT is done (`db/group_commit.py`). On PostgreSQL the function runs on
-the event loop too, on a pooled connection of the asynchronous driver (psycopg), where row locks
-order writers; a read runs in a REPEATABLE READ transaction, one snapshot for all its
-statements. `run_sync` (the command line, tests) runs the same function on a synchronous connection.
+writes with one statement) and each answered only once that COMMIT is done (`db/group_commit.py`).
+On PostgreSQL the function runs on the event loop too, on a pooled connection of the asynchronous
+driver (psycopg), where row locks order writers; a read runs in a REPEATABLE READ transaction, one
+snapshot for all its statements. `run_sync` (the command line, tests) runs the same function on a
+synchronous connection.
 
 The Database also keeps the in-process caches valid (see `db/cache.py`): `start_watching` looks for
 other processes' commits from the event loop (SQLite's `PRAGMA data_version`, PostgreSQL's
