@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench/...` finds `bench`
 
 from bench.authorize_inprocess import DATABASE, SETUP, prepare
-from bench.put_instructions import callgrind, total
+from bench.put_instructions import callgrind, totals
 
 INPROCESS = Path(__file__).resolve().parent / "authorize_inprocess.py"
 WARM_UP = 1000  # allows or pairs before the counted ones, in both runs
@@ -73,10 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ]
                 runs.append(callgrind(valgrind, script, folder / "callgrind.out"))
             try:
-                counted = [total(run) for run in runs]
+                counted = totals(runs)
             except (RuntimeError, subprocess.TimeoutExpired) as error:
-                for run in runs:
-                    run.kill()
                 print(f"authorize_instructions: {error}", file=sys.stderr)
                 return 2
             each = (counted[1] - counted[0]) / (high - low)

@@ -52,6 +52,16 @@ def total(run: subprocess.Popen[str]) -> int:
     return int(found.group(1))
 
 
+def totals(runs: Sequence[subprocess.Popen[str]]) -> list[int]:
+    """What each run counted; should one fail, every run is stopped and its error raised."""
+    try:
+        return [total(run) for run in runs]
+    except (RuntimeError, subprocess.TimeoutExpired):
+        for run in runs:
+            run.kill()
+        raise
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=2000, help="PUTs more in the second run (default 2000)")
@@ -69,10 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="put-instructions-") as workdir:
         runs = [instructions(valgrind, n, args.concurrency, Path(workdir)) for n in (low, high)]
         try:
-            counted = [total(run) for run in runs]
+            counted = totals(runs)
         except (RuntimeError, subprocess.TimeoutExpired) as error:
-            for run in runs:
-                run.kill()
             print(f"put_instructions: {error}", file=sys.stderr)
             return 2
     per_put = (counted[1] - counted[0]) / (high - low)
