@@ -238,7 +238,7 @@ class Database:
                 try:
                     return work(batch.connection)
                 except BaseException as error:
-                    if batch.lost() or not batch.driver.in_transaction:
+                    if batch.ended():
                         self._fail_batch(error)  # it took the batch's writes with it (as in `_run_in_batch`)
                     raise
             # It may see the batch's writes: it joins the batch and waits for its COMMIT.
@@ -345,7 +345,7 @@ class Database:
                 result = work(connection)
             except BaseException as error:
                 _rolled_back(connection)
-                if batch.lost() or not batch.driver.in_transaction:
+                if batch.ended():
                     self._fail_batch(error)
                     raise
                 if isinstance(error, DBAPIError) and attempt < ATTEMPTS and _worth_retrying(error):

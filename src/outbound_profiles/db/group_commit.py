@@ -72,6 +72,11 @@ class Batch:
         """None of `cache`'s tables was written in the batch, and every write of them is declared."""
         return cache.cleared_by_writes and self.written.isdisjoint(cache.depends_on) and not self.lost()
 
+    def ended(self) -> bool:
+        """Its transaction is gone: its connection was lost, or a failure ended the transaction (SQLite
+        does on a full disk or an I/O error), taking its requests' writes with it."""
+        return self.lost() or not self.driver.in_transaction
+
     def lost(self) -> bool:
         """Its connection was closed or invalidated: its transaction is gone."""
         return self.connection.closed or self.connection.invalidated
