@@ -206,6 +206,9 @@ def test_tokens_of_the_wrong_kind_are_forbidden(
         ({"call_id": "a", "connection_id": 1, "to": US, "from": "+1"}, "/connection_id", "10015"),
         ({"call_id": "", "connection_id": "1", "to": US, "from": "+1"}, "/call_id", "10015"),
         ({"call_id": "a" * 256, "connection_id": "1", "to": US, "from": "+1"}, "/call_id", "10015"),
+        # A final newline too: Python's `$` matches before one.
+        ({"call_id": "a\n", "connection_id": "1", "to": US, "from": "+1"}, "/call_id", "10015"),
+        ({"call_id": "a", "connection_id": "1", "to": US, "from": "+1\n"}, "/from", "10015"),
         ({"call_id": "a", "connection_id": "1", "to": US, "from": "+1", "extra": 1}, "/extra", "10015"),
     ],
 )
