@@ -40,6 +40,16 @@ def test_an_unknown_connection_is_denied(switch: Switch) -> None:
     assert _reason(switch.authorize("not-a-number")) == ("deny", "unknown_connection", 403, None)
 
 
+def test_a_connection_id_spelled_with_leading_zeros_names_no_connection(switch: Switch, line: Line) -> None:
+    # As everywhere in the API, "07" is not "7": the call is not allowed under connection 7 (whose
+    # retry, sent as "07" again, was then refused as another connection's call), and its retry gets
+    # the same answer.
+    for _ in range(2):
+        answer = switch.authorize("0" + line.connection_id, call_id="zeros")
+        assert _reason(answer) == ("deny", "unknown_connection", 403, None)
+    assert switch.authorize(line.connection_id)["decision"] == "allow"
+
+
 def test_another_tenants_connection_ids_are_known_to_the_switch(switch: Switch, line: Line, other_api: Api) -> None:
     other = other_api.connection()
     assert _reason(switch.authorize(other["id"])) == ("deny", "no_outbound_profile", 403, "D38")

@@ -40,6 +40,7 @@ from outbound_profiles.authorizations.schemas import (
 from outbound_profiles.counters import Admission, Counters, CountersLost, CountersUnavailable, Held
 from outbound_profiles.db.cache import Cache
 from outbound_profiles.db.database import Database, fill
+from outbound_profiles.domain.ids import parse_id
 from outbound_profiles.domain.money import format_micros
 from outbound_profiles.domain.timestamps import iso8601 as iso
 from outbound_profiles.errors import NotFound, ResourceInUse, ServiceUnavailable
@@ -239,7 +240,7 @@ class DataPlane:
         return answer
 
     async def _target(self, connection_id_text: str) -> Target | None:
-        connection_id = _parse_id(connection_id_text)
+        connection_id = parse_id(connection_id_text)  # "07" is not "7", as everywhere in the API
         if connection_id is None:
             return None
         found = self.targets.get(connection_id)
@@ -512,10 +513,6 @@ def _window_end(outcome: Denied | Plan) -> str | None:
 
 def _ms(seconds: float) -> int:
     return int(seconds * 1000)
-
-
-def _parse_id(text: str) -> int | None:
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 19 and int(text) < (1 << 63) else None
 
 
 def _held(row: Any) -> Held:
