@@ -207,6 +207,19 @@ def test_tokens_of_the_wrong_kind_are_forbidden(
     assert client.post("/termination/authorizations", json=body).status_code == 401
 
 
+def test_the_switch_tokens_v1_pair_must_name_the_token(switch: Switch, line: Line) -> None:
+    token = switch.headers["Authorization"].removeprefix("Bearer ")
+    token_id = token.partition("_")[0]
+    body = {"call_id": "v1", "connection_id": line.connection_id, "to": US, "from": ""}
+    for _ in range(2):  # the second time, the token is one this process has verified before
+        wrong = {"x-api-user": "someone@example.com", "x-api-token": token}
+        refused = switch.client.post("/termination/authorizations", json=body, headers=wrong)
+        assert refused.status_code == 401, refused.text
+        assert switch.client.post("/termination/authorizations/v1/end", headers=wrong).status_code == 401
+        right = {"x-api-user": token_id, "x-api-token": token}
+        assert switch.client.post("/termination/authorizations", json=body, headers=right).status_code == 200
+
+
 @pytest.mark.parametrize(
     ("body", "pointer", "code"),
     [
