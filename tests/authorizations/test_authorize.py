@@ -40,6 +40,16 @@ def test_an_unknown_connection_is_denied(switch: Switch) -> None:
     assert _reason(switch.authorize("not-a-number")) == ("deny", "unknown_connection", 403, None)
 
 
+def test_a_connection_id_spelled_with_leading_zeros_names_no_connection(switch: Switch, line: Line) -> None:
+    # As everywhere in the API, "07" is not "7": the call is not allowed under connection 7 (whose
+    # retry, sent as "07" again, was then refused as another connection's call), and its retry gets
+    # the same answer.
+    for _ in range(2):
+        answer = switch.authorize("0" + line.connection_id, call_id="zeros")
+        assert _reason(answer) == ("deny", "unknown_connection", 403, None)
+    assert switch.authorize(line.connection_id)["decision"] == "allow"
+
+
 def test_another_tenants_connection_ids_are_known_to_the_switch(switch: Switch, line: Line, other_api: Api) -> None:
     other = other_api.connection()
     assert _reason(switch.authorize(other["id"])) == ("deny", "no_outbound_profile", 403, "D38")
@@ -197,6 +207,19 @@ def test_tokens_of_the_wrong_kind_are_forbidden(
     assert client.post("/termination/authorizations", json=body).status_code == 401
 
 
+def test_the_switch_tokens_v1_pair_must_name_the_token(switch: Switch, line: Line) -> None:
+    token = switch.headers["Authorization"].removeprefix("Bearer ")
+    token_id = token.partition("_")[0]
+    body = {"call_id": "v1", "connection_id": line.connection_id, "to": US, "from": ""}
+    for _ in range(2):  # the second time, the token is one this process has verified before
+        wrong = {"x-api-user": "someone@example.com", "x-api-token": token}
+        refused = switch.client.post("/termination/authorizations", json=body, headers=wrong)
+        assert refused.status_code == 401, refused.text
+        assert switch.client.post("/termination/authorizations/v1/end", headers=wrong).status_code == 401
+        right = {"x-api-user": token_id, "x-api-token": token}
+        assert switch.client.post("/termination/authorizations", json=body, headers=right).status_code == 200
+
+
 @pytest.mark.parametrize(
     ("body", "pointer", "code"),
     [
@@ -206,6 +229,9 @@ def test_tokens_of_the_wrong_kind_are_forbidden(
         ({"call_id": "a", "connection_id": 1, "to": US, "from": "+1"}, "/connection_id", "10015"),
         ({"call_id": "", "connection_id": "1", "to": US, "from": "+1"}, "/call_id", "10015"),
         ({"call_id": "a" * 256, "connection_id": "1", "to": US, "from": "+1"}, "/call_id", "10015"),
+        # A final newline too: Python's `$` matches before one.
+        ({"call_id": "a\n", "connection_id": "1", "to": US, "from": "+1"}, "/call_id", "10015"),
+        ({"call_id": "a", "connection_id": "1", "to": US, "from": "+1\n"}, "/from", "10015"),
         ({"call_id": "a", "connection_id": "1", "to": US, "from": "+1", "extra": 1}, "/extra", "10015"),
     ],
 )

@@ -132,6 +132,16 @@ def test_a_sip_call_id_with_odd_characters_works_in_the_path(switch: Switch, lin
     assert ended.json()["call_id"] == call_id
 
 
+def test_an_encoded_slash_is_part_of_the_call_id_not_a_separator(switch: Switch, line: Line) -> None:
+    switch.authorize(line.connection_id, call_id="c9")
+    switch.authorize(line.connection_id, call_id="warm-up")  # the token is remembered: both paths are tried
+    for action in ("end", "keepalive", "END"):
+        # The call "c9/end" (with no action), not an end of "c9".
+        response = switch.client.post(f"/termination/authorizations/c9%2F{action}", json={}, headers=switch.headers)
+        assert response.status_code == 404, (action, response.text)
+    assert switch.end("c9", 5).json()["duration_seconds"] == 5  # it was still running
+
+
 def test_a_reservation_whose_request_died_is_taken_over_by_its_retry(switch: Switch, api: Api) -> None:
     """A node that crashed between reserving a call in the counters and recording it: the switch's
     retry of that call finds the reservation, records the call and is answered allow."""

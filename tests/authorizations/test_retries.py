@@ -3,10 +3,12 @@ connection whose call it named first."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from outbound_profiles.authorizations import repository
 from tests.authorizations.conftest import Line, Switch
 from tests.conftest import Api
 
@@ -31,6 +33,52 @@ def test_a_retry_after_the_profile_was_disabled_gets_its_first_decision(switch: 
     assert changed.status_code == 200, changed.text
     assert switch.authorize(connection["id"], call_id="running") == first
     assert switch.authorize(connection["id"], call_id="new")["reason"] == "profile_inactive"
+
+
+def _calls_per_cld(api: Api, connection_id: str, limit: int) -> None:
+    """A profile on the connection whose calling window, around now, allows `limit` calls per number."""
+    profile = api.profile(connection_ids=[connection_id])
+    now = datetime.now(UTC)
+    window = {
+        "start_time": (now - timedelta(hours=1)).strftime("%H:%M:%S"),
+        "end_time": (now + timedelta(hours=1)).strftime("%H:%M:%S"),
+        "calls_per_cld": limit,
+    }
+    changed = api.client.patch(
+        f"/v2/outbound_voice_profiles/{profile['id']}",
+        json={"name": "windowed", "calling_window": window},
+        headers=api.tenant.headers,
+    )
+    assert changed.status_code == 200, changed.text
+
+
+def test_a_retry_of_an_ended_call_takes_no_slot_of_its_number(switch: Switch, api: Api) -> None:
+    connection = api.connection()
+    _calls_per_cld(api, connection["id"], 2)
+    first = switch.authorize(connection["id"], call_id="a")
+    assert switch.end("a", 5).status_code == 200
+    assert switch.authorize(connection["id"], call_id="a") == first  # reserves nothing more
+    assert switch.authorize(connection["id"], call_id="b")["decision"] == "allow"  # the number's second call
+    assert switch.authorize(connection["id"], call_id="c")["reason"] == "calls_per_cld_exceeded"
+
+
+def test_a_call_whose_write_failed_takes_no_slot_of_its_number(switch: Switch, api: Api, monkeypatch: Any) -> None:
+    connection = api.connection()
+    _calls_per_cld(api, connection["id"], 1)
+    switch.authorize(connection["id"], "+12025550199", call_id="warm-up")  # the fast path answers from now on
+    real = repository.insert
+
+    def fails_once(*args: Any) -> Any:
+        monkeypatch.setattr(repository, "insert", real)
+        raise OSError("the database went away")
+
+    monkeypatch.setattr(repository, "insert", fails_once)
+    body = {"call_id": "a", "connection_id": connection["id"], "to": "+12025550123", "from": ""}
+    failed = switch.client.post("/termination/authorizations", json=body, headers=switch.headers)
+    assert failed.status_code == 500
+    # The switch was told nothing, so no call was placed: its retry is the number's one call.
+    assert switch.authorize(connection["id"], call_id="a")["decision"] == "allow"
+    assert switch.authorize(connection["id"], call_id="b")["reason"] == "calls_per_cld_exceeded"
 
 
 @pytest.mark.parametrize("remembered", [False, True], ids=["framework", "fast-path"])

@@ -213,6 +213,31 @@ def test_admit_and_release_are_idempotent(backend: Backend) -> None:
     backend.run(scenario)
 
 
+def test_withdraw_gives_back_all_that_admit_reserved(backend: Backend) -> None:
+    end = T0 + 60_000
+
+    async def scenario(counters: Counters) -> None:
+        await restored(counters)
+
+        def to(call: str, now: int) -> Admission:
+            return admission(call, now, cps=2, ports=1, cld="+1", cld_limit=1, cld_window_end_ms=end)
+
+        assert await counters.admit(to("a", T0)) is None
+        assert await counters.usage(ACCOUNT, PROFILE, T0, "+1", end) == Usage(1, 1, 1, 1)
+        # Not allowed after all (its write failed, or its id was an ended call's): no port, no CPS slot,
+        # no per-number slot stays taken, unlike a release.
+        assert await counters.withdraw(to("a", T0)) is True
+        assert await counters.usage(ACCOUNT, PROFILE, T0, "+1", end) == Usage(0, 0, 0, 0)
+        assert await counters.withdraw(to("a", T0)) is False  # once only
+        assert await counters.admit(to("b", T0 + 1)) is None
+        assert await counters.admit(to("c", T0 + 2)) == "calls_per_cld_exceeded"  # b's slot is b's
+        assert await counters.release(ACCOUNT, PROFILE, "b") is True
+        assert await counters.withdraw(to("b", T0 + 1)) is False  # an ended call's slots stay counted
+        assert await counters.usage(ACCOUNT, PROFILE, T0 + 2, "+1", end) == Usage(0, 0, 1, 1)
+
+    backend.run(scenario)
+
+
 def test_restore_rebuilds_a_lost_state_and_leaves_a_present_one_alone(backend: Backend) -> None:
     calls = [Held("a", PROFILE, T0 - 5000), Held("b", PROFILE, T0 - 999), Held("c", PROFILE + 1, T0), Held("a", 9, 0)]
 

@@ -6,7 +6,8 @@ more than the decision itself. A plain request is answered here: a switch token 
 verified before (checked from memory, as the route checks it), a body that decodes whole into the
 route's own schema, the same `DataPlane` method, the bytes Litestar would send (a refusal too).
 Anything else (other credentials, a query string, a body that does not decode, a call id holding a
-"/") is passed on whole to Litestar, before anything ran: the service runs once either way.
+"/", a path holding a %2F) is passed on whole to Litestar, before anything ran: the service runs
+once either way.
 """
 
 from __future__ import annotations
@@ -58,7 +59,13 @@ class FastAuthorize:
         path: str = scope["path"]
         if path != PATH:
             call_id = path[len(PATH) + 1 : -len(_END)]
-            if path[len(PATH)] != "/" or not path.endswith(_END) or not call_id or "/" in call_id:
+            if (
+                path[len(PATH)] != "/"
+                or not path.endswith(_END)
+                or not call_id
+                or "/" in call_id
+                or b"%2f" in (scope.get("raw_path") or b"").lower()  # "x%2Fend" names the call "x/end", no action
+            ):
                 await self.app(scope, receive, send)
                 return
             await self._end(data_plane, call_id, scope, receive, send)

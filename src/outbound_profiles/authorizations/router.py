@@ -71,6 +71,8 @@ async def authorize(request: Request[Any, Any, Any]) -> AuthorizationOut:
     **_DATA_PLANE,
 )
 async def end(request: Request[Any, Any, Any], call_id: FromPath[str]) -> CallOut:
+    if _slash_encoded(request):
+        return await _by_raw_path(request)
     return await _end(request, call_id)
 
 
@@ -89,6 +91,8 @@ async def _end(request: Request[Any, Any, Any], call_id: str) -> CallOut:
     **_DATA_PLANE,
 )
 async def keepalive(request: Request[Any, Any, Any], call_id: FromPath[str]) -> CallOut:
+    if _slash_encoded(request):
+        return await _by_raw_path(request)
     return await _keepalive(request, call_id)
 
 
@@ -103,6 +107,16 @@ async def _keepalive(request: Request[Any, Any, Any], call_id: str) -> CallOut:
 async def end_or_keepalive_by_raw_path(request: Request[Any, Any, Any], rest: FromPath[str]) -> CallOut:
     """A SIP Call-ID may hold a "/" (sent as %2F), which the routes above, split on the decoded path,
     cannot take: the call's id is read from the raw path instead."""
+    return await _by_raw_path(request)
+
+
+def _slash_encoded(request: Request[Any, Any, Any]) -> bool:
+    """Whether the raw path holds a %2F: then the decoded path's segments are not the request's
+    ("L2%2Fend" names the call "L2/end", with no action, not the end of "L2")."""
+    return b"%2f" in (request.scope.get("raw_path") or b"").lower()
+
+
+async def _by_raw_path(request: Request[Any, Any, Any]) -> CallOut:
     raw = request.scope.get("raw_path", b"").decode("ascii", "replace")
     _, _, tail = raw.partition("/termination/authorizations/")
     call_id, _, action = tail.rpartition("/")

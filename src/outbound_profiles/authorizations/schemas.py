@@ -9,9 +9,12 @@ from msgspec import Meta
 
 # A SIP Call-ID is printable text; no NUL (PostgreSQL cannot store one).
 MAX_CALL_ID = 255
-CallId = Annotated[str, Meta(min_length=1, max_length=MAX_CALL_ID, pattern=r"^[^\x00-\x1f\x7f]*$")]
-Number = Annotated[str, Meta(min_length=1, max_length=32, pattern=r"^[^\x00-\x1f\x7f]*$")]
-Caller = Annotated[str, Meta(max_length=64, pattern=r"^[^\x00-\x1f\x7f]*$")]
+# No control character anywhere. `(?!\n)`: Python's `$` also matches before a final newline, which
+# would let "id\n" through (an id that `end` then refuses as one no call can have).
+_PRINTABLE = r"^[^\x00-\x1f\x7f]*(?!\n)$"
+CallId = Annotated[str, Meta(min_length=1, max_length=MAX_CALL_ID, pattern=_PRINTABLE)]
+Number = Annotated[str, Meta(min_length=1, max_length=32, pattern=_PRINTABLE)]
+Caller = Annotated[str, Meta(max_length=64, pattern=_PRINTABLE)]
 # A week at most: a longer call is ended by its lease (`lease_expired`) anyway.
 Duration = Annotated[int, Meta(ge=0, le=86_400 * 7)]
 

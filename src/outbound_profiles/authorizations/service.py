@@ -40,6 +40,7 @@ from outbound_profiles.authorizations.schemas import (
 from outbound_profiles.counters import Admission, Counters, CountersLost, CountersUnavailable, Held
 from outbound_profiles.db.cache import Cache
 from outbound_profiles.db.database import Database, fill
+from outbound_profiles.domain.ids import parse_id
 from outbound_profiles.domain.money import format_micros
 from outbound_profiles.domain.timestamps import iso8601 as iso
 from outbound_profiles.errors import NotFound, ResourceInUse, ServiceUnavailable
@@ -161,11 +162,12 @@ class DataPlane:
         admission = _admission(call, outcome, now)
         try:
             admitted = await self._counted(admission.account_id, lambda: self.counters.admit(admission))
+            reserved = admitted is None  # by this request: all of it is given back if the call is not allowed
         except CountersUnavailable:
             if not self.fail_open:
                 return await self._deny(call, Denied("counters_unavailable", target, outcome.destination, outcome.row))
             logger.warning("counters unreachable: call %s allowed without a reservation (fail open)", call.call_id)
-            admitted = None
+            admitted, reserved = None, False
         if admitted == "held":
             first = await self._first_answer(call)
             if first is not None:
@@ -182,13 +184,25 @@ class DataPlane:
             # One INSERT; the read after it runs only when the INSERT wrote nothing.
             existing = await self.database.write(lambda c: repository.insert(c, values), one_statement=True)
         except BaseException:
-            await self._release(outcome.target.account_id, outcome.profile.id, call.call_id)
+            await self._give_back(admission, reserved)
             raise
         if existing is not None:  # the id was used already (a retry of an ended call, or on another node)
             if existing.ended_at is not None or existing.outbound_profile_id != outcome.profile.id:
-                await self._release(outcome.target.account_id, outcome.profile.id, call.call_id)
+                await self._give_back(admission, reserved)
             return _recorded(call, existing.connection_id, existing.decision)
         return answer
+
+    async def _give_back(self, admission: Admission, reserved: bool) -> None:
+        """Undo the reservation of a call that was not allowed after all: all of it (a retry reserves
+        nothing more, and a call the switch was not told of is no call placed) when this request made
+        it; only its ports when the reservation was another request's (taken over, or none: fail open)."""
+        if not reserved:
+            await self._release(admission.account_id, admission.profile_id, admission.call_id)
+            return
+        try:
+            await self.counters.withdraw(admission)
+        except CountersUnavailable:
+            self._pending_releases.append((admission.account_id, admission.profile_id, admission.call_id))
 
     async def _spent(self, account_id: int, profile_id: int, now: float) -> int:
         """A profile's spend today (UTC) in micro-USD: its ended calls' costs, and what its running
@@ -239,7 +253,7 @@ class DataPlane:
         return answer
 
     async def _target(self, connection_id_text: str) -> Target | None:
-        connection_id = _parse_id(connection_id_text)
+        connection_id = parse_id(connection_id_text)  # "07" is not "7", as everywhere in the API
         if connection_id is None:
             return None
         found = self.targets.get(connection_id)
@@ -512,10 +526,6 @@ def _window_end(outcome: Denied | Plan) -> str | None:
 
 def _ms(seconds: float) -> int:
     return int(seconds * 1000)
-
-
-def _parse_id(text: str) -> int | None:
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 19 and int(text) < (1 << 63) else None
 
 
 def _held(row: Any) -> Held:

@@ -84,6 +84,12 @@ class Counters(Protocol):
         """Give back the call's ports (not its CPS or per-number slot). True if it was held."""
         ...
 
+    async def withdraw(self, admission: Admission) -> bool:
+        """Give back all that `admit` reserved for `admission` just now (its ports, its CPS slot and its
+        per-number slot), for a call that was not allowed after all: its write failed, or its id was already
+        another call's. True if it was held; nothing changes if it was not."""
+        ...
+
     async def usage(
         self,
         account_id: int,

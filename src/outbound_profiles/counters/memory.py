@@ -9,7 +9,7 @@ once their window has ended (a lazy sweep, at most once a second per tenant).
 
 from __future__ import annotations
 
-from bisect import bisect_right, insort
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -60,9 +60,7 @@ class MemoryCounters:
         log = tenant.cps.get(profile)
         if log is not None:
             del log[: bisect_right(log, now - CPS_WINDOW_MS)]
-        cld_key = None
-        if admission.cld is not None and admission.cld_window_end_ms is not None and admission.counts_cld:
-            cld_key = (profile, admission.cld, admission.cld_window_end_ms)
+        cld_key = _cld_key(admission)
         in_use = InUse(
             cld_used=tenant.cld.get(cld_key, 0) if cld_key is not None else 0,
             cps_used=len(log) if log is not None else 0,
@@ -91,6 +89,20 @@ class MemoryCounters:
             tenant.ports[profile] = left
         else:
             del tenant.ports[profile]
+        return True
+
+    async def withdraw(self, admission: Admission) -> bool:
+        if not await self.release(admission.account_id, admission.profile_id, admission.call_id):
+            return False
+        tenant = self._tenants[admission.account_id]
+        log = tenant.cps.get(admission.profile_id)
+        if log is not None:
+            at = bisect_left(log, admission.now_ms)
+            if at < len(log) and log[at] == admission.now_ms:
+                del log[at]
+        cld_key = _cld_key(admission)
+        if cld_key is not None and tenant.cld.get(cld_key, 0) > 0:
+            tenant.cld[cld_key] -= 1
         return True
 
     async def usage(
@@ -125,6 +137,13 @@ class MemoryCounters:
 
     async def close(self) -> None:
         self._tenants.clear()
+
+
+def _cld_key(admission: Admission) -> tuple[int, str, int] | None:
+    """The per-number count the admission is counted in, when a per-number limit applies."""
+    if admission.cld is None or admission.cld_window_end_ms is None or not admission.counts_cld:
+        return None
+    return (admission.profile_id, admission.cld, admission.cld_window_end_ms)
 
 
 def _sweep(tenant: _Tenant, now_ms: int) -> None:

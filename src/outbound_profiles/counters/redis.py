@@ -59,6 +59,7 @@ class RedisCounters:
         self._prefix = prefix
         self._admit = client.register_script(_lua("admit.lua"))
         self._release = client.register_script(_lua("release.lua"))
+        self._withdraw = client.register_script(_lua("withdraw.lua"))
         self._usage = client.register_script(_lua("usage.lua"))
         self._restore = client.register_script(_lua("restore.lua"))
 
@@ -99,8 +100,9 @@ class RedisCounters:
         ]
         cld_limit = -1
         cld_ttl = 0
-        if admission.cld_limit is not None and admission.cld is not None and admission.cld_window_end_ms is not None:
-            keys.append(self._key(account, "cld", profile, admission.cld_window_end_ms, admission.cld))
+        cld_key = self._cld_key(admission)
+        if cld_key is not None and admission.cld_limit is not None and admission.cld_window_end_ms is not None:
+            keys.append(cld_key)
             cld_limit = admission.cld_limit
             cld_ttl = admission.cld_window_end_ms - admission.now_ms + CLD_SLACK_MS
         answer = await self._run(
@@ -130,6 +132,24 @@ class RedisCounters:
     async def release(self, account_id: int, profile_id: int, call_id: str) -> bool:
         keys = [self._key(account_id, "calls"), self._key(account_id, "ports")]
         return bool(await self._run(self._release, keys, [call_id]))
+
+    async def withdraw(self, admission: Admission) -> bool:
+        account = admission.account_id
+        keys = [
+            self._key(account, "calls"),
+            self._key(account, "ports"),
+            self._key(account, "cps", admission.profile_id),
+        ]
+        cld_key = self._cld_key(admission)
+        if cld_key is not None:
+            keys.append(cld_key)
+        return bool(await self._run(self._withdraw, keys, [admission.call_id, admission.now_ms]))
+
+    def _cld_key(self, admission: Admission) -> str | None:
+        """The key of the per-number count the admission is counted in, when a per-number limit applies."""
+        if admission.cld_limit is None or admission.cld is None or admission.cld_window_end_ms is None:
+            return None
+        return self._key(admission.account_id, "cld", admission.profile_id, admission.cld_window_end_ms, admission.cld)
 
     async def usage(
         self,

@@ -83,7 +83,7 @@ async def as_user(
 async def as_switch(database: Database, headers: HeaderLookup) -> None:
     """Check that the caller is the switch (a 401 without valid credentials, a 403 for a tenant's)."""
     token, api_user = presented_credentials(headers)
-    if remembered(database, token, SWITCH) is not None:
+    if api_user is None and remembered(database, token, SWITCH) is not None:  # the v1 pair's user is checked below
         return
     account = await database.read(lambda c: authenticate(c, token, api_user, SWITCH))
     if account is None:
