@@ -109,6 +109,21 @@ def test_a_bad_deck_is_refused_whole_by_line_and_column_and_the_old_one_stays(ap
     assert not_text.json()["errors"][0]["source"]["line"] == 3
 
 
+def test_a_deck_the_csv_reader_cannot_read_is_refused_and_the_old_one_stays(api: Api, database: Database) -> None:
+    profile = api.profile()
+    assert _put(api, profile, DECK).status_code == 200
+
+    # A quote never closed: the rest of the file is one field, longer than the csv module takes.
+    bad = _put(api, profile, HEADER + '1,US,"0.02\n' + "44,GB,0.01\n" * 20_000)
+
+    assert bad.status_code == 400, bad.text
+    [error] = bad.json()["errors"]
+    assert (error["code"], error["source"]) == ("10015", {"line": 2, "column": 1})
+    assert "cannot be read as CSV" in error["detail"]
+    assert api.client.get(_url(profile), headers=api.tenant.headers).text.startswith(HEADER + "1,US,0.0100,")
+    assert _stored_rows(database) == 3
+
+
 def test_a_new_deck_replaces_the_old_one_whole(api: Api, database: Database) -> None:
     profile = api.profile()
     assert _put(api, profile, DECK).json() == {"rows": 3}

@@ -12,7 +12,9 @@ header has columns is a problem. Blank lines are skipped; spaces around a field 
 The file is read once, line by line, and never held whole: good rows are handed on in chunks (to be
 written as they come), and the duplicate check keeps only each prefix's line. From the first problem
 on, no more chunks are handed on, but reading goes on to the end, so that every problem is named at
-once (the first `MAX_PROBLEMS`, and how many more there are).
+once (the first `MAX_PROBLEMS`, and how many more there are). Only a field the csv module will not read
+(longer than its limit, as a quote left open makes of the rest of the file) ends the reading, as a
+problem of the line it starts on.
 """
 
 from __future__ import annotations
@@ -106,49 +108,60 @@ class DeckParser:
         chunk: list[StoredRow] = []
         problem = self._problem
         plain = _PLAIN_ROWS[width].fullmatch
-        for fields in reader:
-            if not fields or fields == [""]:
-                continue  # a blank line
-            line = reader.line_num
-            self.rows += 1
-            # The usual row, every field well formed, checked by one pattern; any other goes the long
-            # way, which names its problems. The same rows either way (tests/rating/test_parse.py).
-            match = plain(",".join(fields)) if len(fields) == width else None
-            if match is not None:
-                prefix, country, rate, fee, initial, subsequent = match.groups("")
-                country = country.upper()
-                key = encode(prefix)
-                if (not country or country in BY_ALPHA2) and key not in seen:
-                    seen[key] = line
-                    if not self.failed:
-                        chunk.append(
-                            StoredRow(prefix, country, rate, fee or "0", int(initial or 60), int(subsequent or 60))
-                        )
-                        if len(chunk) >= self._chunk_rows:
-                            yield chunk
-                            chunk = []
+        line = reader.line_num  # the last line read
+        try:
+            for fields in reader:
+                line = reader.line_num
+                if not fields or fields == [""]:
+                    continue  # a blank line
+                self.rows += 1
+                # The usual row, every field well formed, checked by one pattern; any other goes the long
+                # way, which names its problems. The same rows either way (tests/rating/test_parse.py).
+                match = plain(",".join(fields)) if len(fields) == width else None
+                if match is not None:
+                    prefix, country, rate, fee, initial, subsequent = match.groups("")
+                    country = country.upper()
+                    key = encode(prefix)
+                    if (not country or country in BY_ALPHA2) and key not in seen:
+                        seen[key] = line
+                        if not self.failed:
+                            chunk.append(
+                                StoredRow(prefix, country, rate, fee or "0", int(initial or 60), int(subsequent or 60))
+                            )
+                            if len(chunk) >= self._chunk_rows:
+                                yield chunk
+                                chunk = []
+                        continue
+                if len(fields) > width:
+                    problem(line, width + 1, f"{len(fields)} fields, but the header has {width} columns")
                     continue
-            if len(fields) > width:
-                problem(line, width + 1, f"{len(fields)} fields, but the header has {width} columns")
-                continue
-            if len(fields) < REQUIRED:
-                for missing in range(len(fields), REQUIRED):
-                    problem(line, missing + 1, "missing")
-                continue
-            fields += [""] * (width - len(fields))
-            row = self._row(line, [field.strip() for field in fields], width, seen)
-            if row is None or self.failed:
-                continue
-            chunk.append(row)
-            if len(chunk) >= self._chunk_rows:
-                yield chunk
-                chunk = []
+                if len(fields) < REQUIRED:
+                    for missing in range(len(fields), REQUIRED):
+                        problem(line, missing + 1, "missing")
+                    continue
+                fields += [""] * (width - len(fields))
+                row = self._row(line, [field.strip() for field in fields], width, seen)
+                if row is None or self.failed:
+                    continue
+                chunk.append(row)
+                if len(chunk) >= self._chunk_rows:
+                    yield chunk
+                    chunk = []
+        except csv.Error as error:  # the reader can go no further
+            self._unreadable(line + 1, error)
         if self.rows == 0 and not self.failed:
             self._problem(2, 1, "the deck has no rows")
         if chunk and not self.failed:
             yield chunk
 
     def _header(self, reader: Any) -> list[str] | None:
+        try:
+            return self._read_header(reader)
+        except csv.Error as error:
+            self._unreadable(1, error)
+            return None
+
+    def _read_header(self, reader: Any) -> list[str] | None:
         expected = f"the first line must be the header {_HEADER}"
         for fields in reader:
             if not fields or fields == [""]:
@@ -168,6 +181,11 @@ class DeckParser:
             return names
         self._problem(1, 1, f"the file is empty; {expected}")
         return None
+
+    def _unreadable(self, line: int, error: csv.Error) -> None:
+        """The csv module cannot read on from `line` (a field longer than its limit, as a quote never
+        closed makes of the rest of the file): a problem, and the end of the reading."""
+        self._problem(line, 1, f"the file cannot be read as CSV from this line on: {error}; is a quote left open?")
 
     def _row(self, line: int, fields: list[str], width: int, seen: dict[int, int]) -> StoredRow | None:
         problem = self._problem
