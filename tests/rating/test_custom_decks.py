@@ -46,7 +46,7 @@ def test_an_uploaded_deck_downloads_as_it_was_set_sorted_by_prefix(api: Api) -> 
     assert put.json() == {"rows": 3}
     got = api.client.get(_url(profile), headers=api.tenant.headers)
     assert got.status_code == 200
-    assert got.headers["content-type"].startswith("text/csv")
+    assert got.headers["content-type"] == "text/csv; charset=utf-8"  # the charset once
     assert got.text == HEADER + "1,US,0.0100,0,60,60\n1202,US,0.0050,0,6,6\n44,GB,0.0200,0.01,1,1\n"
 
 
