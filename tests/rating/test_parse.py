@@ -177,3 +177,13 @@ def test_a_line_the_csv_module_cannot_read_is_a_problem_not_an_error(text: str, 
     [problem] = parser.problems
     assert (problem.line, problem.column) == (line, 1)
     assert "cannot be read as CSV" in problem.message
+
+
+def test_a_problem_quotes_a_long_field_cut_short() -> None:
+    long = "9" * 1000
+
+    [prefix, country, rate] = problems(HEADER + f"{long},{'X' * 1000},{long}.5\n")
+
+    assert prefix == f"line 2, column 1 (prefix): '{'9' * 37}...' has 1000 digits; a prefix has at most 15"
+    assert len(country) < 200
+    assert len(rate) < 200

@@ -173,7 +173,7 @@ class DeckParser:
                 return None
             for index, name in enumerate(names):
                 if name != COLUMNS[index]:
-                    self._problem(line, index + 1, f"{name!r} where {COLUMNS[index]!r} belongs; {expected}")
+                    self._problem(line, index + 1, f"{_shown(name)} where {COLUMNS[index]!r} belongs; {expected}")
                     return None
             if len(names) < REQUIRED:
                 self._problem(line, len(names) + 1, f"missing from the header; {expected}")
@@ -201,7 +201,7 @@ class DeckParser:
                 problem(line, 1, f"prefix {prefix} is already on line {first}")
                 good = False
         if country and country not in BY_ALPHA2:
-            problem(line, 2, f"{fields[1]!r} is not an ISO 3166-1 alpha-2 country code (leave it empty for none)")
+            problem(line, 2, f"{_shown(fields[1])} is not an ISO 3166-1 alpha-2 country code (leave it empty for none)")
             good = False
         if not _MONEY.fullmatch(rate):
             problem(line, 3, _money_problem(rate, "a rate in USD a minute"))
@@ -225,24 +225,29 @@ def _prefix_problem(prefix: str) -> str:
     if not prefix:
         return "missing: a prefix is 1 to 15 digits"
     if prefix.startswith("+"):
-        return f"{prefix!r}: leave out the '+'; a prefix is 1 to 15 digits"
+        return f"{_shown(prefix)}: leave out the '+'; a prefix is 1 to 15 digits"
     if prefix.isascii() and prefix.isdigit():
         if prefix.startswith("0"):
-            return f"{prefix!r} starts with 0; no E.164 country code does"
-        return f"{prefix!r} has {len(prefix)} digits; a prefix has at most {MAX_PREFIX_DIGITS}"
-    return f"{prefix!r} is not a prefix: 1 to 15 digits"
+            return f"{_shown(prefix)} starts with 0; no E.164 country code does"
+        return f"{_shown(prefix)} has {len(prefix)} digits; a prefix has at most {MAX_PREFIX_DIGITS}"
+    return f"{_shown(prefix)} is not a prefix: 1 to 15 digits"
 
 
 def _money_problem(text: str, what: str) -> str:
     if not text:
         return f"missing: {what}, such as 0.0123"
     if text.startswith("-"):
-        return f"{text!r} is negative: {what} is 0 or more"
-    return f"{text!r} is not {what}: a decimal number below 1000000 with at most 6 decimals, such as 0.0123"
+        return f"{_shown(text)} is negative: {what} is 0 or more"
+    return f"{_shown(text)} is not {what}: a decimal number below 1000000 with at most 6 decimals, such as 0.0123"
 
 
 def _seconds(text: str, line: int, column: int, problem: Callable[[int, int, str], None]) -> int:
     if _SECONDS.fullmatch(text):
         return int(text)
-    problem(line, column, f"{text!r} is not a whole number of seconds from 1 to 999999")
+    problem(line, column, f"{_shown(text)} is not a whole number of seconds from 1 to 999999")
     return 0
+
+
+def _shown(text: str) -> str:
+    """A field as a problem quotes it: a long one cut short (a file's problems must not be the file again)."""
+    return repr(text if len(text) <= 40 else text[:37] + "...")
