@@ -96,6 +96,25 @@ def test_a_budget_that_does_not_buy_the_first_increment_refuses(rated: Switch, a
     assert rated.authorize(connection_id, US)["max_duration_seconds"] == 5
 
 
+def test_a_budget_that_buys_more_than_a_week_allows_a_week(switch: Switch, api: Api, database: Database) -> None:
+    # 100.00 at a millionth of a dollar a minute buys 6 x 10^9 s: more than the database's integer.
+    import_default_deck(database, [f"{DECK.splitlines()[0]}\n", "1,US,0.000001,0,1,1\n"])
+    switch.wait_for_default_deck()
+    connection_id, profile_id = _line(api, daily_spend_limit="100.00", daily_spend_limit_enabled=True)
+
+    allowed = switch.authorize(connection_id, US, call_id="long")
+
+    assert (allowed["decision"], allowed["max_duration_seconds"]) == ("allow", 7 * 86_400)
+    simulated = api.client.post(
+        f"/termination/endpoints/{profile_id}/actions/simulate_call",
+        json={"to": US, "from": "+13125550100"},
+        headers=api.tenant.headers,
+    ).json()
+    assert simulated["figures"]["max_duration_seconds"] == 7 * 86_400
+    record = switch.end("long", 7 * 86_400).json()
+    assert (record["billed_seconds"], record["cost"]) == (7 * 86_400, "0.010080")
+
+
 def test_running_calls_count_what_they_have_cost_so_far(rated: Switch, api: Api) -> None:
     connection_id, profile_id = _line(api, daily_spend_limit="0.50", daily_spend_limit_enabled=True)
     assert rated.authorize(connection_id, US, call_id="running")["max_duration_seconds"] == 50

@@ -57,6 +57,30 @@ def test_fields_that_need_it_are_quoted(client: TestClient[Any], tenant: Tenant,
     assert '"a ""quoted"", call"' in response.text
 
 
+@pytest.mark.parametrize(
+    ("accept", "csv"),
+    [
+        ("text/csv", True),
+        ("text/csv;q=0.5", True),
+        ("application/json;q=0.1, text/csv", True),
+        ("text/*", True),
+        ("text/csv;q=0.1, application/json", False),
+        ("*/*", False),
+        ("text/csv;q=0", False),  # refused: "not CSV"
+        ("text/csv; q=0.000, text/html", False),
+    ],
+)
+def test_csv_is_answered_when_the_accept_header_prefers_it(
+    client: TestClient[Any], tenant: Tenant, records: Records, accept: str, csv: bool
+) -> None:
+    records(tenant)
+
+    response = client.get(PATH, headers={**tenant.headers, "Accept": accept})
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == ("text/csv; charset=utf-8" if csv else "application/json")
+
+
 def test_an_empty_list_is_the_header_alone(client: TestClient[Any], tenant: Tenant) -> None:
     rows, response = download(client, tenant)
 

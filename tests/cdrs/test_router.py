@@ -204,6 +204,22 @@ def test_a_bad_parameter_is_a_400_naming_it(
         assert parameter in error["detail"]
 
 
+@pytest.mark.parametrize("parameter", ["filter[outbound_profile_id]", "page"])
+def test_a_parameter_given_twice_is_a_400_naming_it(
+    client: TestClient[Any], tenant: Tenant, records: Records, parameter: str
+) -> None:
+    records(tenant)
+    values = {"filter[outbound_profile_id]": ["1", str(PROFILE)], "page": ["1", "2"]}[parameter]
+
+    for accept in ("application/json", "text/csv"):
+        response = client.get(
+            PATH, params=[(parameter, value) for value in values], headers={**tenant.headers, "Accept": accept}
+        )
+
+        error = assert_error(response, 400, BAD_REQUEST, parameter=parameter)
+        assert "more than once" in error["detail"]
+
+
 def test_every_bad_parameter_is_reported_together(client: TestClient[Any], tenant: Tenant) -> None:
     params: dict[str, str] = {"filter[outbound_profile_id]": "x", "filter[started_at][lt]": "y", "sort": "started_at"}
 

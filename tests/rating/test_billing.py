@@ -9,7 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from outbound_profiles.rating.billing import affordable_seconds, billed_seconds, cost, cost_micros
+from outbound_profiles.rating.billing import (
+    LONGEST_CALL_SECONDS,
+    affordable_seconds,
+    billed_seconds,
+    cost,
+    cost_micros,
+)
 
 
 def test_a_61_second_call_on_6_6_increments_at_a_cent_a_minute_costs_0_011() -> None:
@@ -91,6 +97,23 @@ def test_the_budget_buys_whole_increments_after_the_connect_fee() -> None:
     assert seconds("0.05", "0", "0.06") == 0
 
 
+def test_a_budget_that_buys_more_than_the_longest_call_buys_the_longest_call() -> None:
+    def seconds(budget: str, rate: str, initial: int = 1, subsequent: int = 1) -> int | None:
+        return affordable_seconds(
+            Decimal(budget),
+            rate=Decimal(rate),
+            connect_fee=Decimal(0),
+            initial_increment=initial,
+            subsequent_increment=subsequent,
+        )
+
+    # 10^11 seconds would not fit the database's integer (nor mean anything to a switch).
+    assert seconds("100000", "0.000001") == LONGEST_CALL_SECONDS == 604_800
+    assert seconds("100000", "0.000001", 60, 7) == 604_797  # whole increments: 60 + 86,391 x 7
+    assert seconds("100000", "0.000001", 999_999, 60) == 999_999  # the first increment is longer still
+    assert seconds("0.00001", "0.000001", 1, 1) == 600  # well within it: what the budget buys
+
+
 @given(
     st.decimals(Decimal("0.000001"), Decimal(1000), places=6),
     st.decimals(Decimal("0.000001"), Decimal(100), places=6),
@@ -114,4 +137,7 @@ def test_the_longest_affordable_call_costs_at_most_the_budget_and_one_increment_
         return
     assert billed_seconds(longest, initial, subsequent) == longest
     assert cost(longest, **tariff) <= budget
+    if longest > LONGEST_CALL_SECONDS - subsequent:  # the budget buys more than any call may last
+        assert longest <= LONGEST_CALL_SECONDS
+        return
     assert cost(longest + 1, **tariff) > budget

@@ -46,7 +46,7 @@ def test_an_uploaded_deck_downloads_as_it_was_set_sorted_by_prefix(api: Api) -> 
     assert put.json() == {"rows": 3}
     got = api.client.get(_url(profile), headers=api.tenant.headers)
     assert got.status_code == 200
-    assert got.headers["content-type"].startswith("text/csv")
+    assert got.headers["content-type"] == "text/csv; charset=utf-8"  # the charset once
     assert got.text == HEADER + "1,US,0.0100,0,60,60\n1202,US,0.0050,0,6,6\n44,GB,0.0200,0.01,1,1\n"
 
 
@@ -107,6 +107,21 @@ def test_a_bad_deck_is_refused_whole_by_line_and_column_and_the_old_one_stays(ap
     not_text = _put(api, profile, HEADER.encode() + b"1,US,0.01\n\xff\n")
     assert not_text.status_code == 400
     assert not_text.json()["errors"][0]["source"]["line"] == 3
+
+
+def test_a_deck_the_csv_reader_cannot_read_is_refused_and_the_old_one_stays(api: Api, database: Database) -> None:
+    profile = api.profile()
+    assert _put(api, profile, DECK).status_code == 200
+
+    # A quote never closed: the rest of the file is one field, longer than the csv module takes.
+    bad = _put(api, profile, HEADER + '1,US,"0.02\n' + "44,GB,0.01\n" * 20_000)
+
+    assert bad.status_code == 400, bad.text
+    [error] = bad.json()["errors"]
+    assert (error["code"], error["source"]) == ("10015", {"line": 2, "column": 1})
+    assert "cannot be read as CSV" in error["detail"]
+    assert api.client.get(_url(profile), headers=api.tenant.headers).text.startswith(HEADER + "1,US,0.0100,")
+    assert _stored_rows(database) == 3
 
 
 def test_a_new_deck_replaces_the_old_one_whole(api: Api, database: Database) -> None:

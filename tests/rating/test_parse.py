@@ -158,3 +158,32 @@ def test_the_header_is_case_insensitive() -> None:
 
     assert not parser.failed
     assert rows == [StoredRow("1", "US", "0.01", "0", 60, 60)]
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        # One field past the csv module's size limit.
+        (HEADER + "1,US,0.01\n" + "9" * 200_000 + ",US,0.01\n", 3),
+        # An unclosed quote takes the rest of the file into one field, until the limit.
+        (HEADER + '1,US,"0.01\n' + "44,GB,0.02\n" * 20_000, 2),
+        ("x" * 200_000 + "\n1,US,0.01\n", 1),  # in the header
+    ],
+)
+def test_a_line_the_csv_module_cannot_read_is_a_problem_not_an_error(text: str, line: int) -> None:
+    rows, parser = parse(text)
+
+    assert rows == []
+    [problem] = parser.problems
+    assert (problem.line, problem.column) == (line, 1)
+    assert "cannot be read as CSV" in problem.message
+
+
+def test_a_problem_quotes_a_long_field_cut_short() -> None:
+    long = "9" * 1000
+
+    [prefix, country, rate] = problems(HEADER + f"{long},{'X' * 1000},{long}.5\n")
+
+    assert prefix == f"line 2, column 1 (prefix): '{'9' * 37}...' has 1000 digits; a prefix has at most 15"
+    assert len(country) < 200
+    assert len(rate) < 200

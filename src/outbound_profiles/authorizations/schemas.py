@@ -7,6 +7,8 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
+from outbound_profiles.rating.billing import LONGEST_CALL_SECONDS
+
 # A SIP Call-ID is printable text; no NUL (PostgreSQL cannot store one).
 MAX_CALL_ID = 255
 # No control character anywhere. `(?!\n)`: Python's `$` also matches before a final newline, which
@@ -16,7 +18,7 @@ CallId = Annotated[str, Meta(min_length=1, max_length=MAX_CALL_ID, pattern=_PRIN
 Number = Annotated[str, Meta(min_length=1, max_length=32, pattern=_PRINTABLE)]
 Caller = Annotated[str, Meta(max_length=64, pattern=_PRINTABLE)]
 # A week at most: a longer call is ended by its lease (`lease_expired`) anyway.
-Duration = Annotated[int, Meta(ge=0, le=86_400 * 7)]
+Duration = Annotated[int, Meta(ge=0, le=LONGEST_CALL_SECONDS)]
 
 
 class AuthorizationIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

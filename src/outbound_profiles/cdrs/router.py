@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from litestar import Request, Response, Router, get
+from litestar.datastructures.headers import Accept, MediaTypeHeader
 from litestar.response import Stream
 
 from outbound_profiles.cdrs import service
@@ -34,7 +35,7 @@ _CSV_DOWNLOAD = {"Content-Disposition": 'attachment; filename="cdrs.csv"'}
 )
 async def list_call_records(request: Request[Any, Any, Any]) -> Response[list[CdrOut]]:
     as_of = now()  # only the records that had ended by now: every page and chunk sees the same ones
-    if request.accept.best_match([JSON, CSV], default=JSON) == CSV:
+    if _prefers_csv(request.accept):
         # Litestar sends any Response it is given; the annotation is what the document describes.
         return cast("Response[list[CdrOut]]", await _csv(request, as_of))
 
@@ -61,6 +62,20 @@ async def _csv(request: Request[Any, Any, Any], as_of: datetime) -> Stream:
         media_type=CSV,  # Litestar adds "; charset=utf-8"
         headers={**page_headers(request.url, page, download.total), **_CSV_DOWNLOAD},
     )
+
+
+def _prefers_csv(accept: Accept) -> bool:
+    """Whether the client prefers CSV to JSON. A type it refuses (`q=0`) is not one it accepts
+    (Litestar's `best_match` would still pick it when nothing else matches)."""
+    accepted = ",".join(kind for kind in accept if not _refused(MediaTypeHeader(kind)))
+    return Accept(accepted).best_match([JSON, CSV], default=JSON) == CSV
+
+
+def _refused(kind: MediaTypeHeader) -> bool:
+    try:
+        return float(kind.params.get("q", "1")) == 0
+    except ValueError:
+        return False
 
 
 def _arguments(request: Request[Any, Any, Any]) -> tuple[Filters, Page, Problems]:

@@ -28,9 +28,13 @@ class Query:
     def __init__(self, params: Mapping[str, str], allowed: Collection[str], problems: Problems) -> None:
         self._params = params
         self._problems = problems
+        getall = getattr(params, "getall", None)  # a query string's parameters may repeat a name
         for name in params:
             if name not in allowed:
                 problems.add_parameter(name, f"Unknown query parameter {name!r}.")
+            elif getall is not None and len(getall(name)) > 1:
+                # Which one was meant? Taking one would answer a question the client did not ask.
+                problems.add_parameter(name, f"{name!r} is given more than once; give it once.")
             elif "\x00" in params[name]:
                 # No value may hold one: PostgreSQL refuses a NUL character in a text parameter.
                 problems.add_parameter(name, f"{name!r} must not contain a NUL character.")

@@ -9,6 +9,9 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 _SIXTY = Decimal(60)
+# The longest call a switch is told it may make: the longest duration an end may report. A budget
+# that buys more (a large limit at a small rate) buys this; the database keeps it as an integer.
+LONGEST_CALL_SECONDS = 86_400 * 7
 
 
 def billed_seconds(duration: int, initial_increment: int, subsequent_increment: int) -> int:
@@ -56,8 +59,9 @@ def affordable_seconds(
     budget: Decimal, *, rate: Decimal, connect_fee: Decimal, initial_increment: int, subsequent_increment: int
 ) -> int | None:
     """The longest call `budget` USD pays for: a duration the increments bill exactly, so the call
-    costs at most `budget`. 0 when the budget does not pay for the first increment; None when time
-    costs nothing (a zero rate) and the connect fee is paid: no limit applies."""
+    costs at most `budget`, and at most `LONGEST_CALL_SECONDS` (or the initial increment, if longer).
+    0 when the budget does not pay for the first increment; None when time costs nothing (a zero
+    rate) and the connect fee is paid: no limit applies."""
     if budget < connect_fee:
         return 0
     if rate == 0:
@@ -65,4 +69,5 @@ def affordable_seconds(
     seconds = int((budget - connect_fee) * _SIXTY // rate)  # billed seconds the budget buys
     if seconds < initial_increment:
         return 0
+    seconds = min(seconds, max(LONGEST_CALL_SECONDS, initial_increment))
     return initial_increment + (seconds - initial_increment) // subsequent_increment * subsequent_increment

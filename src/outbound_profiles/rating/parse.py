@@ -12,7 +12,9 @@ header has columns is a problem. Blank lines are skipped; spaces around a field 
 The file is read once, line by line, and never held whole: good rows are handed on in chunks (to be
 written as they come), and the duplicate check keeps only each prefix's line. From the first problem
 on, no more chunks are handed on, but reading goes on to the end, so that every problem is named at
-once (the first `MAX_PROBLEMS`, and how many more there are).
+once (the first `MAX_PROBLEMS`, and how many more there are). Only a field the csv module will not read
+(longer than its limit, as a quote left open makes of the rest of the file) ends the reading, as a
+problem of the line it starts on.
 """
 
 from __future__ import annotations
@@ -106,49 +108,60 @@ class DeckParser:
         chunk: list[StoredRow] = []
         problem = self._problem
         plain = _PLAIN_ROWS[width].fullmatch
-        for fields in reader:
-            if not fields or fields == [""]:
-                continue  # a blank line
-            line = reader.line_num
-            self.rows += 1
-            # The usual row, every field well formed, checked by one pattern; any other goes the long
-            # way, which names its problems. The same rows either way (tests/rating/test_parse.py).
-            match = plain(",".join(fields)) if len(fields) == width else None
-            if match is not None:
-                prefix, country, rate, fee, initial, subsequent = match.groups("")
-                country = country.upper()
-                key = encode(prefix)
-                if (not country or country in BY_ALPHA2) and key not in seen:
-                    seen[key] = line
-                    if not self.failed:
-                        chunk.append(
-                            StoredRow(prefix, country, rate, fee or "0", int(initial or 60), int(subsequent or 60))
-                        )
-                        if len(chunk) >= self._chunk_rows:
-                            yield chunk
-                            chunk = []
+        line = reader.line_num  # the last line read
+        try:
+            for fields in reader:
+                line = reader.line_num
+                if not fields or fields == [""]:
+                    continue  # a blank line
+                self.rows += 1
+                # The usual row, every field well formed, checked by one pattern; any other goes the long
+                # way, which names its problems. The same rows either way (tests/rating/test_parse.py).
+                match = plain(",".join(fields)) if len(fields) == width else None
+                if match is not None:
+                    prefix, country, rate, fee, initial, subsequent = match.groups("")
+                    country = country.upper()
+                    key = encode(prefix)
+                    if (not country or country in BY_ALPHA2) and key not in seen:
+                        seen[key] = line
+                        if not self.failed:
+                            chunk.append(
+                                StoredRow(prefix, country, rate, fee or "0", int(initial or 60), int(subsequent or 60))
+                            )
+                            if len(chunk) >= self._chunk_rows:
+                                yield chunk
+                                chunk = []
+                        continue
+                if len(fields) > width:
+                    problem(line, width + 1, f"{len(fields)} fields, but the header has {width} columns")
                     continue
-            if len(fields) > width:
-                problem(line, width + 1, f"{len(fields)} fields, but the header has {width} columns")
-                continue
-            if len(fields) < REQUIRED:
-                for missing in range(len(fields), REQUIRED):
-                    problem(line, missing + 1, "missing")
-                continue
-            fields += [""] * (width - len(fields))
-            row = self._row(line, [field.strip() for field in fields], width, seen)
-            if row is None or self.failed:
-                continue
-            chunk.append(row)
-            if len(chunk) >= self._chunk_rows:
-                yield chunk
-                chunk = []
+                if len(fields) < REQUIRED:
+                    for missing in range(len(fields), REQUIRED):
+                        problem(line, missing + 1, "missing")
+                    continue
+                fields += [""] * (width - len(fields))
+                row = self._row(line, [field.strip() for field in fields], width, seen)
+                if row is None or self.failed:
+                    continue
+                chunk.append(row)
+                if len(chunk) >= self._chunk_rows:
+                    yield chunk
+                    chunk = []
+        except csv.Error as error:  # the reader can go no further
+            self._unreadable(line + 1, error)
         if self.rows == 0 and not self.failed:
             self._problem(2, 1, "the deck has no rows")
         if chunk and not self.failed:
             yield chunk
 
     def _header(self, reader: Any) -> list[str] | None:
+        try:
+            return self._read_header(reader)
+        except csv.Error as error:
+            self._unreadable(1, error)
+            return None
+
+    def _read_header(self, reader: Any) -> list[str] | None:
         expected = f"the first line must be the header {_HEADER}"
         for fields in reader:
             if not fields or fields == [""]:
@@ -160,7 +173,7 @@ class DeckParser:
                 return None
             for index, name in enumerate(names):
                 if name != COLUMNS[index]:
-                    self._problem(line, index + 1, f"{name!r} where {COLUMNS[index]!r} belongs; {expected}")
+                    self._problem(line, index + 1, f"{_shown(name)} where {COLUMNS[index]!r} belongs; {expected}")
                     return None
             if len(names) < REQUIRED:
                 self._problem(line, len(names) + 1, f"missing from the header; {expected}")
@@ -168,6 +181,11 @@ class DeckParser:
             return names
         self._problem(1, 1, f"the file is empty; {expected}")
         return None
+
+    def _unreadable(self, line: int, error: csv.Error) -> None:
+        """The csv module cannot read on from `line` (a field longer than its limit, as a quote never
+        closed makes of the rest of the file): a problem, and the end of the reading."""
+        self._problem(line, 1, f"the file cannot be read as CSV from this line on: {error}; is a quote left open?")
 
     def _row(self, line: int, fields: list[str], width: int, seen: dict[int, int]) -> StoredRow | None:
         problem = self._problem
@@ -183,7 +201,7 @@ class DeckParser:
                 problem(line, 1, f"prefix {prefix} is already on line {first}")
                 good = False
         if country and country not in BY_ALPHA2:
-            problem(line, 2, f"{fields[1]!r} is not an ISO 3166-1 alpha-2 country code (leave it empty for none)")
+            problem(line, 2, f"{_shown(fields[1])} is not an ISO 3166-1 alpha-2 country code (leave it empty for none)")
             good = False
         if not _MONEY.fullmatch(rate):
             problem(line, 3, _money_problem(rate, "a rate in USD a minute"))
@@ -207,24 +225,29 @@ def _prefix_problem(prefix: str) -> str:
     if not prefix:
         return "missing: a prefix is 1 to 15 digits"
     if prefix.startswith("+"):
-        return f"{prefix!r}: leave out the '+'; a prefix is 1 to 15 digits"
+        return f"{_shown(prefix)}: leave out the '+'; a prefix is 1 to 15 digits"
     if prefix.isascii() and prefix.isdigit():
         if prefix.startswith("0"):
-            return f"{prefix!r} starts with 0; no E.164 country code does"
-        return f"{prefix!r} has {len(prefix)} digits; a prefix has at most {MAX_PREFIX_DIGITS}"
-    return f"{prefix!r} is not a prefix: 1 to 15 digits"
+            return f"{_shown(prefix)} starts with 0; no E.164 country code does"
+        return f"{_shown(prefix)} has {len(prefix)} digits; a prefix has at most {MAX_PREFIX_DIGITS}"
+    return f"{_shown(prefix)} is not a prefix: 1 to 15 digits"
 
 
 def _money_problem(text: str, what: str) -> str:
     if not text:
         return f"missing: {what}, such as 0.0123"
     if text.startswith("-"):
-        return f"{text!r} is negative: {what} is 0 or more"
-    return f"{text!r} is not {what}: a decimal number below 1000000 with at most 6 decimals, such as 0.0123"
+        return f"{_shown(text)} is negative: {what} is 0 or more"
+    return f"{_shown(text)} is not {what}: a decimal number below 1000000 with at most 6 decimals, such as 0.0123"
 
 
 def _seconds(text: str, line: int, column: int, problem: Callable[[int, int, str], None]) -> int:
     if _SECONDS.fullmatch(text):
         return int(text)
-    problem(line, column, f"{text!r} is not a whole number of seconds from 1 to 999999")
+    problem(line, column, f"{_shown(text)} is not a whole number of seconds from 1 to 999999")
     return 0
+
+
+def _shown(text: str) -> str:
+    """A field as a problem quotes it: a long one cut short (a file's problems must not be the file again)."""
+    return repr(text if len(text) <= 40 else text[:37] + "...")

@@ -14,7 +14,7 @@ from outbound_profiles.http.credentials import as_user
 from outbound_profiles.rating import custom_decks
 from outbound_profiles.rating.schemas import RateDeckOut
 
-CSV = "text/csv; charset=utf-8"
+CSV = "text/csv"  # Litestar adds "; charset=utf-8"
 
 
 @put(
