@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -163,6 +164,31 @@ def test_a_reservation_whose_request_died_is_taken_over_by_its_retry(switch: Swi
     assert switch.authorize(connection["id"])["decision"] == "allow"
 
 
+def test_a_keepalive_that_lands_after_the_sweep_read_the_call_keeps_it(
+    switch: Switch, line: Line, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sweep reads a call whose lease ran out, then a keepalive of it commits (another node's
+    request, say): the keepalive was answered 200, so the call stays active and keeps its port."""
+    switch.authorize(line.connection_id, call_id="late")
+    database.run_sync(lambda c: c.exec_driver_sql("UPDATE calls SET lease_expires_at = started_at"), write=True)
+    read = repository.get
+
+    def read_then_kept_alive(connection: Any, call_id: str) -> Any:
+        row = read(connection, call_id)
+        now = datetime.now(UTC)
+        assert repository.keepalive(connection, call_id, now, now + timedelta(hours=1)) is not None
+        return row
+
+    monkeypatch.setattr(repository, "get", read_then_kept_alive)
+    with switch.client.portal() as portal:
+        ended = portal.call(switch.client.app.state.data_plane.sweep)
+    monkeypatch.setattr(repository, "get", read)
+    assert ended == 0
+    kept = switch.client.post("/termination/authorizations/late/keepalive", headers=switch.headers)
+    assert kept.status_code == 200, kept.text
+    assert kept.json()["ended_at"] is None
+
+
 def test_a_call_that_cannot_be_ended_holds_up_no_other_expiry(
     switch: Switch, line: Line, database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -170,10 +196,10 @@ def test_a_call_that_cannot_be_ended_holds_up_no_other_expiry(
     switch.authorize(line.connection_id, call_id="fine")
     real = service._finish
 
-    def failing(connection: Any, row: Any, *args: Any) -> Any:
+    def failing(connection: Any, row: Any, *args: Any, **kwargs: Any) -> Any:
         if row.call_id == "stuck":
             raise RuntimeError("this call cannot be ended")
-        return real(connection, row, *args)
+        return real(connection, row, *args, **kwargs)
 
     monkeypatch.setattr(service, "_finish", failing)
     database.run_sync(lambda c: c.exec_driver_sql("UPDATE calls SET lease_expires_at = started_at"), write=True)

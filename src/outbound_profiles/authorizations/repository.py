@@ -154,9 +154,25 @@ _END = Prepared(
 )
 
 
-def end(connection: Connection, call_id: str, values: dict[str, Any]) -> bool:
-    """End an active call with `values` (the `ENDED` columns); False when no active call has this id."""
-    return _END.execute(connection, {"key_call_id": call_id, **values}) == 1
+# The sweep's end: only while the lease is still over, so a keepalive that committed after the
+# sweep read the call keeps it (and its port), as it was told.
+_EXPIRE = Prepared(
+    update(calls)
+    .where(
+        calls.c.call_id == bindparam("key_call_id"),
+        calls.c.ended_at.is_(None),
+        calls.c.lease_expires_at <= bindparam("expired_by"),
+    )
+    .values({name: bindparam(name) for name in ENDED})
+)
+
+
+def end(connection: Connection, call_id: str, values: dict[str, Any], *, expired_by: datetime | None = None) -> bool:
+    """End an active call with `values` (the `ENDED` columns); False when no active call has this id
+    (with `expired_by`: none whose lease had run out by then)."""
+    if expired_by is None:
+        return _END.execute(connection, {"key_call_id": call_id, **values}) == 1
+    return _EXPIRE.execute(connection, {"key_call_id": call_id, "expired_by": expired_by, **values}) == 1
 
 
 def _settle_statement(insert: Any) -> Prepared:

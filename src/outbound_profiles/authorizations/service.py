@@ -445,14 +445,21 @@ def _expire(connection: Connection, call_id: str, now: datetime) -> dict[str, An
     if row is None or row.ended_at is not None or row.lease_expires_at > now:
         return None
     duration = max(0, int((row.last_keepalive_at - row.started_at).total_seconds()))
-    return _finish(connection, row, now, duration, "lease_expired")
+    return _finish(connection, row, now, duration, "lease_expired", expired_by=now)
 
 
 def _finish(
-    connection: Connection, row: repository.CallRow, at: datetime, duration: int, reason: str
+    connection: Connection,
+    row: repository.CallRow,
+    at: datetime,
+    duration: int,
+    reason: str,
+    *,
+    expired_by: datetime | None = None,
 ) -> dict[str, Any] | None:
     """End an active call as its record: billed by the tariff it was allowed under, its cost added
-    to its profile's spend for the day it started. None if it was ended meanwhile."""
+    to its profile's spend for the day it started. None if it was ended meanwhile (or, with
+    `expired_by`, kept alive meanwhile)."""
     billed, micros = _billing(row, duration)
     values = {
         "ended_at": at,
@@ -461,7 +468,7 @@ def _finish(
         "billed_seconds": billed,
         "cost_micros": micros,
     }
-    if not repository.end(connection, row.call_id, values):
+    if not repository.end(connection, row.call_id, values, expired_by=expired_by):
         return None
     repository.settle(
         connection,
