@@ -28,12 +28,16 @@ class Query:
     def __init__(self, params: Mapping[str, str], allowed: Collection[str], problems: Problems) -> None:
         self._params = params
         self._problems = problems
+        values_of = getattr(params, "getall", None)  # the request's multi-dict (a plain dict has no repeats)
         for name in params:
             if name not in allowed:
                 problems.add_parameter(name, f"Unknown query parameter {name!r}.")
             elif "\x00" in params[name]:
                 # No value may hold one: PostgreSQL refuses a NUL character in a text parameter.
                 problems.add_parameter(name, f"{name!r} must not contain a NUL character.")
+            elif values_of is not None and len(values_of(name)) > 1:
+                # Which value counts would be a guess (the first did, and a bad second went unseen).
+                problems.add_parameter(name, f"{name!r} is given more than once.")
 
     def get(self, name: str) -> str | None:
         return self._params.get(name)
