@@ -226,6 +226,8 @@ def test_the_list_query_is_checked(client: TestClient[Any], strict_client: TestC
         ("page[number]=0", "page[number]"),
         ("sort=active", "sort"),
         ("sort=name,-created_at", "sort"),
+        ("page[size]=2&page[size]=x", "page[size]"),  # given twice: which counts would be a guess
+        ("page[size]=2&page[number]=1&page[size]=3", "page[size]"),
     ]:
         assert _errors(client.get(f"{PATH}?{query}", headers=api.tenant.headers)) == {parameter: "10015"}, query
     for query, parameter in [("page=2", "page"), ("filter[name]=x", "filter[name]")]:
