@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
+from litestar.testing import TestClient
 
 from outbound_profiles.errors import MAX_PROBLEMS, MAX_PROBLEMS_PER_LIST, ErrorCode, InvalidRequest, Problems
 from outbound_profiles.http.body import convert_fields, decode_object
@@ -16,6 +18,7 @@ from outbound_profiles.profiles.schemas import (
     ProfileCreate,
     ProfileUpdate,
 )
+from tests.conftest import Api
 
 
 def _pointers(body: dict[str, object]) -> list[str | None]:
@@ -87,6 +90,35 @@ def test_numbers_with_a_fraction_keep_every_digit() -> None:
     body = decode_object(b'{"a": 0.10000000000000000001, "b": 123456789012345678901, "c": 2}')
 
     assert body == {"a": Decimal("0.10000000000000000001"), "b": 123456789012345678901, "c": 2}
+
+
+def test_a_number_beyond_what_a_decimal_holds_is_still_a_number() -> None:
+    body = decode_object(b'{"a": 1e99999999999999999999999, "b": -1e-99999999999999999999999}')
+
+    assert body == {"a": float("inf"), "b": -0.0}
+
+
+@pytest.mark.parametrize(
+    ("field", "path", "method"),
+    [
+        ("name", "/termination/endpoints/{id}", "PUT"),
+        ("max_destination_rate", "/termination/endpoints", "POST"),
+        ("name", "/v2/outbound_voice_profiles/{id}", "PATCH"),
+        ("name", "/billing_groups", "POST"),
+        ("connection_name", "/security/connections", "POST"),
+    ],
+)
+def test_a_huge_exponent_is_judged_by_the_field_not_a_500(
+    client: TestClient[Any], api: Api, field: str, path: str, method: str
+) -> None:
+    profile = api.profile()
+    body = b'{"connection_ids": [], "%s": 1e99999999999999999999999}' % field.encode()
+
+    response = client.request(method, path.format(id=profile["id"]), content=body, headers=api.tenant.headers)
+
+    assert response.status_code in (400, 422), response.text
+    assert f"/{field}" in [e["source"]["pointer"] for e in response.json()["errors"]]
+    assert client.get(f"/termination/endpoints/{profile['id']}", headers=api.tenant.headers).json() == profile
 
 
 def test_a_missing_required_field_has_its_own_code() -> None:

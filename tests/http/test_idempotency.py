@@ -85,6 +85,28 @@ def test_the_same_json_written_differently_is_the_same_request(client: TestClien
     assert again.json() == first.json()
 
 
+@pytest.mark.parametrize(
+    ("path", "first", "then"),
+    [
+        # One double holds both numbers; the second is refused (more than 15 significant digits).
+        ("/termination/endpoints", b'{"connection_ids": [], "max_destination_rate": 0.1}', b"0.10000000000000000001"),
+        ("/v2/outbound_voice_profiles", b'{"name": "office", "max_destination_rate": 0.1}', b"0.10000000000000000001"),
+        ("/termination/endpoints", b'{"connection_ids": [], "max_destination_rate": 0.1}', b"1e99999999999999999999"),
+    ],
+)
+def test_numbers_that_one_double_holds_are_still_different_requests(
+    client: TestClient[Any], api: Api, path: str, first: bytes, then: bytes
+) -> None:
+    headers = {**api.tenant.headers, "Idempotency-Key": "k"}
+    assert client.post(path, content=first, headers=headers).status_code == 200
+
+    again = client.post(path, content=first.replace(b"0.1}", then + b"}"), headers=headers)
+
+    assert again.status_code == 422, again.text
+    assert again.json()["errors"][0]["source"] == {"parameter": "Idempotency-Key"}
+    assert _count(client, api, path) == 1
+
+
 def test_a_failed_create_stores_nothing(client: TestClient[Any], api: Api) -> None:
     assert _post(client, api, "/v2/outbound_voice_profiles", {"name": "no"}).status_code == 422
 

@@ -67,7 +67,15 @@ def test_max_destination_rate_is_kept_exactly(endpoints: Endpoints) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    [b"0.10000000000000000001", b"123456789012345678901", b"1.0000000000000001", b"1000000.01", b"1e400"],
+    [
+        b"0.10000000000000000001",
+        b"123456789012345678901",
+        b"1.0000000000000001",
+        b"1000000.01",
+        b"1e400",
+        b"0.10000000000000000000000000000001",  # more digits than a Decimal's context keeps: not rounded either
+        b"1000000.0000000000000000000000000001",  # over the maximum by less than the context shows
+    ],
 )
 def test_a_rate_a_double_cannot_hold_exactly_is_refused_not_rounded(
     client: TestClient[Any], endpoints: Endpoints, raw: bytes

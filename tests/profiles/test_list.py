@@ -114,6 +114,31 @@ def test_a_bad_page_value_names_the_parameter(endpoints: Endpoints) -> None:
         assert parameter in detail
 
 
+@pytest.mark.parametrize(
+    "query",
+    ["page=2&page=x", "page=1&page=2", "per_page=1&per_page=5000", "sort=name&sort=colour", "sort=name&sort=name"],
+)
+def test_a_parameter_given_twice_is_refused_not_guessed(endpoints: Endpoints, query: str) -> None:
+    response = endpoints.client.get(f"/termination/endpoints?{query}", headers=endpoints.headers)
+
+    [error] = response.json()["errors"]
+    assert response.status_code == 400, response.text
+    assert error["source"] == {"parameter": query.partition("=")[0]}
+    assert "more than once" in error["detail"]
+
+
+def test_a_query_given_twice_to_a_change_changes_nothing(endpoints: Endpoints) -> None:
+    made = endpoints.profile(name="office")
+    query = "whitelisted_destination_format=alpha2&whitelisted_destination_format=bogus"
+
+    response = endpoints.client.put(
+        f"/termination/endpoints/{made['id']}?{query}", json={"name": "changed"}, headers=endpoints.headers
+    )
+
+    assert response.status_code == 400, response.text
+    assert endpoints.read(made["id"]) == made
+
+
 def test_every_bad_query_parameter_is_reported(endpoints: Endpoints) -> None:
     response = endpoints.list(page="0", per_page="5000", sort="colour", **{"filter[colour]": "red"})
 

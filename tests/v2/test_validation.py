@@ -106,6 +106,25 @@ def test_name_is_required_on_update_and_has_three_characters(client: TestClient[
     assert response.json()["data"]["name"] == "abc"
 
 
+@pytest.mark.parametrize("exponent", [b"1e999999999999999999", b"-1e999999999999999999", b"1e19"])
+def test_a_whole_number_far_beyond_an_integer_field_is_refused_at_once(
+    client: TestClient[Any], api: Api, exponent: bytes
+) -> None:
+    """10.0 is an integer, and so is 1e999999999999999999: it is refused as out of range, without
+    converting it to an int (of 10**999999999999999999: no memory holds it; 1e1000000 takes a minute)."""
+    made = _create(client, api)
+    for body in (
+        b'{"name": "profile", "concurrent_call_limit": %s}' % exponent,
+        b'{"name": "profile", "calling_window": {"calls_per_cld": %s}}' % exponent,
+    ):
+        response = client.patch(f"{PATH}/{made['id']}", content=body, headers=api.tenant.headers)
+
+        [error] = response.json()["errors"]
+        assert response.status_code == 422, response.text
+        assert error["detail"].endswith(("<= 2147483647.", ">= 0.")), error
+    assert client.get(f"{PATH}/{made['id']}", headers=api.tenant.headers).json()["data"] == made
+
+
 def test_a_change_v1_takes_and_v2_refuses_leaves_nothing_behind(
     client: TestClient[Any], api: Api, database: Database
 ) -> None:
@@ -207,6 +226,8 @@ def test_the_list_query_is_checked(client: TestClient[Any], strict_client: TestC
         ("page[number]=0", "page[number]"),
         ("sort=active", "sort"),
         ("sort=name,-created_at", "sort"),
+        ("page[size]=2&page[size]=x", "page[size]"),  # given twice: which counts would be a guess
+        ("page[size]=2&page[number]=1&page[size]=3", "page[size]"),
     ]:
         assert _errors(client.get(f"{PATH}?{query}", headers=api.tenant.headers)) == {parameter: "10015"}, query
     for query, parameter in [("page=2", "page"), ("filter[name]=x", "filter[name]")]:

@@ -13,7 +13,7 @@ for the decoder are malformed JSON like any other.
 from __future__ import annotations
 
 import re
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
@@ -21,7 +21,17 @@ import msgspec
 
 from outbound_profiles.errors import MAX_PROBLEMS_PER_LIST, ErrorCode, InvalidRequest, Problem, Problems
 
-_decoder = msgspec.json.Decoder(float_hook=Decimal)
+
+def _number(text: str) -> Decimal | float:
+    """A number with a fraction or an exponent, as written; one whose exponent is beyond what a Decimal
+    holds (`1e99999999999999999999`) as the double it rounds to (inf, or zero), so the field decides."""
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return float(text)
+
+
+_decoder = msgspec.json.Decoder(float_hook=_number)
 _AT_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
 _PATH_SEGMENT = re.compile(r"\[(\d+|\.\.\.)\]|\.([^.\[]+)")
 

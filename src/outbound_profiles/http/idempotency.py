@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 import msgspec
@@ -30,7 +31,10 @@ T = TypeVar("T")
 HEADER = "Idempotency-Key"
 KEPT_FOR = timedelta(hours=24)
 _VALID_KEY = re.compile(r"[\x21-\x7e]{1,255}")  # visible ASCII, as the keys SDKs make (uuids and the like)
-_encoder = msgspec.json.Encoder(order="sorted")
+# Numbers with a fraction or an exponent as the digits sent, not as doubles: 0.1 and
+# 0.10000000000000000001 are different requests (the second is refused), though one double holds both.
+_decoder = msgspec.json.Decoder(float_hook=Decimal)
+_encoder = msgspec.json.Encoder(order="sorted", decimal_format="number")
 
 
 def _refused(detail: str) -> Unprocessable:
@@ -78,8 +82,8 @@ async def idempotency(request: Request[Any, Any, Any]) -> Idempotency:
         return Idempotency(None)
     raw = await request.body()
     try:
-        body: bytes = _encoder.encode(msgspec.json.decode(raw))  # the same JSON written differently is the same
-    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+        body: bytes = _encoder.encode(_decoder.decode(raw))  # the same JSON written differently is the same
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError, InvalidOperation):
         body = raw  # not JSON: the handler refuses it (after authentication), the bytes are its fingerprint
     digest = hashlib.sha256()
     for part in (request.method.encode(), request.url.path.encode(), _query(request), body):

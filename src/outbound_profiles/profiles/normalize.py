@@ -92,13 +92,14 @@ def _calling_window(value: Any, problems: Problems) -> CallingWindow | None:
 
 def _rate(value: Decimal | int | float, problems: Problems) -> Decimal | object:
     """The rate exactly as the client wrote it (the body decodes it as a Decimal)."""
-    # abs(): -0.0 passes `>= 0` and is the same rate as 0; it must not come back as "-0".
-    rate = abs(Decimal(repr(value)) if isinstance(value, float) else Decimal(value)).normalize()
-    if len(rate.as_tuple().digits) > MAX_RATE_DIGITS:
+    # copy_abs(): -0.0 passes `>= 0` and is the same rate as 0; it must not come back as "-0".
+    exact = (Decimal(repr(value)) if isinstance(value, float) else Decimal(value)).copy_abs()
+    # Counted on the digits as sent: abs() and normalize() round to the context's 28 digits first.
+    if len(bytes(exact.as_tuple().digits).rstrip(b"\0")) > MAX_RATE_DIGITS:
         # More digits than a JSON number's usual reader (a double) keeps: refused, not rounded.
         problems.add("/max_destination_rate", f"A rate has at most {MAX_RATE_DIGITS} significant digits.")
         return _REPORTED
-    return rate
+    return exact.normalize()
 
 
 def _connection_ids(raw: list[str], _: Problems) -> list[tuple[str, int | None]]:

@@ -11,6 +11,7 @@ from collections.abc import Collection
 from typing import Any
 
 from litestar import Request
+from litestar.datastructures import MultiDict
 
 from outbound_profiles.config import Settings
 from outbound_profiles.errors import Problems
@@ -32,9 +33,9 @@ def v2_query(request: Request[Any, Any, Any], allowed: frozenset[str]) -> tuple[
     """The query string, checked against `allowed`: other parameters are refused or ignored."""
     if strict(request):
         return checked_query(request, allowed)
-    params = request.query_params
+    known_only = MultiDict([(name, value) for name, value in request.query_params.multi_items() if name in allowed])
     problems = Problems()
-    return Query({name: params[name] for name in params if name in allowed}, allowed, problems), problems
+    return Query(known_only, allowed, problems), problems
 
 
 def no_query(request: Request[Any, Any, Any]) -> Problems:

@@ -79,6 +79,10 @@ _FIELDS = frozenset(f.encode_name for f in msgspec.structs.fields(OutboundVoiceP
 _MEMBERS = {name: frozenset(f.encode_name for f in msgspec.structs.fields(t)) for name, t in _NESTED.items()}
 # Integer fields (JSON Schema's `integer` includes 10.0): (object member or None, field).
 _INTEGERS = ((None, "concurrent_call_limit"), ("calling_window", "calls_per_cld"))
+# Beyond every integer field's range. A whole number this large or larger is read as this (with its
+# sign) rather than converted: int() of `1e1000000` takes a minute of CPU, of `1e999999999999999999`
+# more memory than there is.
+_BEYOND_ANY_INTEGER = 10**19
 
 
 def create(connection: Connection, account: Account, body: dict[str, Any], strict: bool = False) -> Tagged:
@@ -246,5 +250,6 @@ def _whole_numbers(members: dict[str, Any], name: str | None) -> dict[str, Any]:
         # The body decodes a number with a fraction as a Decimal (http/body.py).
         if parent == name and isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
             changed = changed or dict(members)
-            changed[field_name] = int(value)
+            whole = value.copy_abs() < _BEYOND_ANY_INTEGER
+            changed[field_name] = int(value) if whole else (-1 if value.is_signed() else 1) * _BEYOND_ANY_INTEGER
     return changed or members
