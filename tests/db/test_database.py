@@ -8,6 +8,7 @@ commits together and rolls back together, and that a failed commit leaves the pr
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -389,28 +390,42 @@ def test_after_a_reconnect_another_process_s_writes_are_not_hidden_by_the_cache(
         other.dispose()
 
 
-def test_the_checkpoint_thread_outlives_a_failed_checkpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A checkpoint that fails (a full disk, say) is logged and tried again at the next interval."""
+def test_the_checkpoint_thread_outlives_failed_checkpoints_and_logs_them_sparingly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Checkpoints that fail (a full disk, say) are tried again at each interval; the failure is
+    logged at once and then once per `CHECKPOINT_FAILURE_LOG_S`, not at every try, and so is the
+    recovery."""
     attempts: list[str] = []
 
-    class FailsOnce:
+    class FailsTenTimes:
         def __init__(self, real: Any) -> None:
             self.real = real
 
         def execute(self, sql: str) -> Any:
             attempts.append(sql)
-            if len(attempts) == 1:
+            if len(attempts) <= 10:
                 raise sqlite3.OperationalError("database or disk is full")
             return self.real.execute(sql)
 
     real_driver_of = group_commit.driver_of
-    monkeypatch.setattr(database_module, "driver_of", lambda connection: FailsOnce(real_driver_of(connection)))
+    monkeypatch.setattr(database_module, "driver_of", lambda connection: FailsTenTimes(real_driver_of(connection)))
+    monkeypatch.setattr(database_module, "CHECKPOINT_FAILURE_LOG_S", 0.1)  # every fifth try, at 0.02 s
     database = Database(build_engine(Settings(database_url=f"sqlite:///{tmp_path / 'checkpoints.db'}")))
     try:
-        database.start_checkpoints(interval=0.02)
-        deadline = time.monotonic() + 5
-        while len(attempts) < 3:
-            assert time.monotonic() < deadline, f"the checkpoints stopped after {len(attempts)}"
-            time.sleep(0.01)
+        with caplog.at_level(logging.WARNING, logger=database_module.logger.name):
+            database.start_checkpoints(interval=0.02)
+            deadline = time.monotonic() + 5
+            while len(attempts) < 12:
+                assert time.monotonic() < deadline, f"the checkpoints stopped after {len(attempts)}"
+                time.sleep(0.01)
     finally:
         database.dispose()
+    failed = [r.getMessage() for r in caplog.records if "checkpoint failed" in r.getMessage()]
+    assert failed == [
+        "a WAL checkpoint failed (1 in a row); trying again every 0.02 s",
+        "a WAL checkpoint failed (6 in a row); trying again every 0.02 s",
+    ]
+    assert [r.getMessage() for r in caplog.records if "succeed again" in r.getMessage()] == [
+        "WAL checkpoints succeed again, after 10 failures"
+    ]

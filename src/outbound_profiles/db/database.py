@@ -52,6 +52,7 @@ WATCH_INTERVAL_S = 0.25
 # How often SQLite's WAL is checkpointed: a checkpoint's fsyncs take as long as what it copies, and
 # requests wait meanwhile, so small ones often (decision 5).
 CHECKPOINT_INTERVAL_S = 0.1
+CHECKPOINT_FAILURE_LOG_S = 60.0  # while checkpoints keep failing, how often that is logged again
 
 
 class Database:
@@ -412,6 +413,7 @@ class Database:
         self._checkpointer.start()
 
     def _checkpoint_loop(self, interval: float) -> None:
+        failures = 0  # in a row
         with self.engine.connect() as connection:
             driver = driver_of(connection)
             while not self._stop.wait(interval):
@@ -420,8 +422,17 @@ class Database:
                     driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                 except sqlite3.Error:
                     # A failed checkpoint (a full disk, say) is tried again; dying would leave the
-                    # checkpoints to the requests' own commits.
-                    logger.exception("a WAL checkpoint failed; trying again in %.1f s", interval)
+                    # checkpoints to the requests' own commits. Logged at the first failure and
+                    # then once a minute, not ten times a second.
+                    if failures % max(1, round(CHECKPOINT_FAILURE_LOG_S / interval)) == 0:
+                        logger.exception(
+                            "a WAL checkpoint failed (%d in a row); trying again every %g s", failures + 1, interval
+                        )
+                    failures += 1
+                else:
+                    if failures:
+                        logger.warning("WAL checkpoints succeed again, after %d failures", failures)
+                    failures = 0
 
     async def close_connections(self) -> None:
         """Close the asynchronous driver's connections of the running event loop (at shutdown)."""
