@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
+
+from outbound_profiles.db.engine import is_memory
 
 _SCRIPTS = Path(__file__).parent / "migrations"
+# PostgreSQL's advisory lock taken while migrating: any number that no other application on the
+# database uses for one ("outbound-profiles migrations" in a 64-bit signed integer).
+MIGRATION_LOCK = 0x6F75_7462_6D69_6772
 
 
 def alembic_config() -> Config:
@@ -30,7 +38,7 @@ def upgrade(engine: Engine) -> list[str]:
     scripts = ScriptDirectory.from_config(config)
     # Not in a transaction of ours: Alembic begins its own, which a migration may leave for
     # statements that cannot run in one (PostgreSQL's CREATE INDEX CONCURRENTLY).
-    with engine.connect() as connection:
+    with engine.connect() as connection, _migrating(connection):
         before = _revision(connection)
         connection.rollback()  # the read began a transaction; Alembic begins its own
         config.attributes["connection"] = connection
@@ -42,6 +50,38 @@ def upgrade(engine: Engine) -> list[str]:
             break
         applied.append(f"{script.revision} ({script.doc})")
     return applied[::-1]
+
+
+@contextmanager
+def _migrating(connection: Connection) -> Iterator[None]:
+    """One process at a time migrates a database, from reading its revision to the last migration:
+    nodes started together would otherwise both see a migration pending and both apply it, and all
+    but one fail halfway ("relation already exists"). The others wait, then find nothing to do."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+        connection.commit()  # the lock is the session's: it outlasts the transaction that took it
+        try:
+            yield
+        except BaseException:
+            connection.invalidate()  # the session ends, and its lock with it, whatever state it is in
+            raise
+        connection.rollback()
+        connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+        connection.commit()
+        return
+    path = connection.engine.url.database
+    if is_memory(connection.engine.url.render_as_string()):
+        yield  # the database is this process's alone
+        return
+    assert path is not None
+    # SQLite's own locks last one transaction, and Alembic commits each migration on its own: a lock
+    # file beside the database (processes sharing a SQLite file share a machine).
+    with open(f"{path}-migrations.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def current(engine: Engine) -> str:
