@@ -102,8 +102,10 @@ def test_users_update_refuses_what_cannot_be(settings: Settings, tmp_path: Path)
     cases = [
         (["nobody@example.com", "--max-cps", "500"], "nobody@example.com"),
         (["ops@example.com", "--max-cps", "50"], "maximum CPS (50) must be at least the default CPS (100)"),
-        (["ops@example.com", "--default-cps", "0"], "default CPS must be >= 1"),
-        (["ops@example.com", "--concurrent-call-limit", "-1"], "concurrent call limit must be >= 0"),
+        (["ops@example.com", "--default-cps", "0"], "default CPS must be from 1 to 2147483647"),
+        (["ops@example.com", "--concurrent-call-limit", "-1"], "concurrent call limit must be from 0 to 2147483647"),
+        (["ops@example.com", "--max-cps", str(2**31)], "maximum CPS must be from 1 to 2147483647"),
+        (["ops@example.com", "--concurrent-call-limit", str(10**30)], "concurrent call limit must be from 0"),
         (["ops@example.com"], "nothing to change"),
     ]
     for args, reason in cases:
@@ -182,3 +184,16 @@ def test_tokens_revoke_takes_the_whole_token_too(client: TestClient[Any], settin
     again = run(settings.database_url, "tokens", "revoke", user["token"], cwd=tmp_path)
     assert_failed_clearly(again, user["token_id"], "tokens list")
     assert user["token"].partition("_")[2] not in again.stderr
+
+
+def test_users_create_refuses_settings_out_of_range_and_creates_nobody(settings: Settings, tmp_path: Path) -> None:
+    url = settings.database_url
+    cases = [
+        (["--default-cps", "0"], "default CPS must be from 1 to 2147483647"),
+        (["--max-cps", str(10**30)], "maximum CPS must be from 1 to 2147483647"),
+        (["--concurrent-call-limit", "-1"], "concurrent call limit must be from 0 to 2147483647"),
+        (["--max-cps", "50"], "maximum CPS (50) must be at least the default CPS (100)"),
+    ]
+    for args, reason in cases:
+        assert_failed_clearly(run(url, "users", "create", "ops@example.com", *args, cwd=tmp_path), reason)
+    assert as_json(settings, tmp_path, "users", "list") == []

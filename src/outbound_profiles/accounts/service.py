@@ -45,10 +45,7 @@ def create_user(
     email = email.strip()
     if "@" not in email or len(email) > 255:
         raise AccountError(f"{email!r} is not an email address")
-    if concurrent_call_limit is not None and concurrent_call_limit < 0:
-        raise AccountError("the concurrent call limit must be >= 0")
-    if max_cps < default_cps:
-        raise AccountError(f"the maximum CPS must be at least the default CPS ({default_cps})")
+    _check_settings(concurrent_call_limit, max_cps, default_cps)
     if repository.find_user_by_email(connection, email) is not None:
         raise AccountError(f"a user with the email {email!r} already exists")
     user_id = new_id()
@@ -64,6 +61,23 @@ def create_user(
         },
     )
     return _issue_token(connection, user_id, email)
+
+
+# The settings' columns are 32-bit integers on PostgreSQL.
+_MOST = 2**31 - 1
+
+
+def _check_settings(concurrent_call_limit: int | None, max_cps: int, default_cps: int) -> None:
+    """An account's settings as they would be stored: each in its range, the maximum CPS not below the
+    default (a new profile would be over its own account's maximum)."""
+    if concurrent_call_limit is not None and not 0 <= concurrent_call_limit <= _MOST:
+        raise AccountError(f"the concurrent call limit must be from 0 to {_MOST}, or none")
+    if not 1 <= default_cps <= _MOST:
+        raise AccountError(f"the default CPS must be from 1 to {_MOST}")
+    if not 1 <= max_cps <= _MOST:
+        raise AccountError(f"the maximum CPS must be from 1 to {_MOST}")
+    if max_cps < default_cps:
+        raise AccountError(f"the maximum CPS ({max_cps}) must be at least the default CPS ({default_cps})")
 
 
 def create_token(connection: Connection, email: str) -> NewCredentials:
@@ -139,20 +153,16 @@ def update_user(
     row = _user(connection, email)
     values: dict[str, Any] = {}
     if concurrent_call_limit is not UNCHANGED:
-        if concurrent_call_limit is not None and concurrent_call_limit < 0:
-            raise AccountError("the concurrent call limit must be >= 0")
         values["concurrent_call_limit"] = concurrent_call_limit
     if default_cps is not None:
-        if default_cps < 1:
-            raise AccountError("the default CPS must be >= 1")
         values["default_cps"] = default_cps
     if max_cps is not None:
         values["max_cps"] = max_cps
-    if values.get("max_cps", row.max_cps) < values.get("default_cps", row.default_cps):
-        raise AccountError(
-            f"the maximum CPS ({values.get('max_cps', row.max_cps)}) must be at least "
-            f"the default CPS ({values.get('default_cps', row.default_cps)})"
-        )
+    _check_settings(
+        values.get("concurrent_call_limit", row.concurrent_call_limit),
+        values.get("max_cps", row.max_cps),
+        values.get("default_cps", row.default_cps),
+    )
     if not values:
         raise AccountError("nothing to change: give --concurrent-call-limit, --max-cps or --default-cps")
     repository.update_user(connection, row.id, values)
