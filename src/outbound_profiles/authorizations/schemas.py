@@ -11,8 +11,9 @@ from outbound_profiles.rating.billing import LONGEST_CALL_SECONDS
 
 # A SIP Call-ID is printable text; no NUL (PostgreSQL cannot store one).
 MAX_CALL_ID = 255
-# No control character anywhere (C0, DEL and C1: U+0085 is a line break to many readers). `(?!\n)`: Python's `$` also matches before a final newline, which
-# would let "id\n" through (an id that `end` then refuses as one no call can have).
+# No control character anywhere (C0, DEL and C1: U+0085 ends a line for many log readers).
+# `(?!\n)`: Python's `$` also matches before a final newline, which would let "id\n" through (an id
+# that `end` then refuses as one no call can have).
 _PRINTABLE = r"^[^\x00-\x1f\x7f-\x9f]*(?!\n)$"
 CallId = Annotated[str, Meta(min_length=1, max_length=MAX_CALL_ID, pattern=_PRINTABLE)]
 Number = Annotated[str, Meta(min_length=1, max_length=32, pattern=_PRINTABLE)]
