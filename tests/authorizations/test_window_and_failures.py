@@ -86,10 +86,12 @@ def test_counters_out_of_reach_fail_closed_or_open(
 def test_decisions_are_counted_in_the_metrics(client: TestClient[Any], switch: Switch, api: Api) -> None:
     connection = api.connection()
     api.profile(connection_ids=[connection["id"]])
-    switch.authorize(connection["id"])
+    switch.authorize(connection["id"], call_id="allowed")
     switch.authorize(connection["id"], "+33612345678")
     text = client.get("/metrics").text
     assert 'outbound_profiles_authorizations_total{decision="allow",reason=""} 1.0' in text
     assert 'outbound_profiles_authorizations_total{decision="deny",reason="destination_not_whitelisted"} 1.0' in text
     assert "outbound_profiles_authorize_duration_seconds_count 2.0" in text
-    assert "outbound_profiles_active_calls" in text
+    assert "outbound_profiles_active_calls 1.0" in text  # counted as it is read
+    assert switch.end("allowed", 3).status_code == 200
+    assert "outbound_profiles_active_calls 0.0" in client.get("/metrics").text

@@ -94,12 +94,12 @@ class Metrics:
             decisions = LocalDecisions()
             own.register(decisions)
             self._decided = decisions.record
-        # Every worker counts the same calls (from the database): the largest of the live ones.
+        # Counted from the database by the worker that answers `GET /metrics`: its count is the latest.
         self.active_calls = Gauge(
             "outbound_profiles_active_calls",
-            "Calls allowed and not yet ended, as last counted from the database.",
+            "Calls allowed and not yet ended, counted from the database.",
             registry=own,
-            multiprocess_mode="livemax",
+            multiprocess_mode="livemostrecent",
         )
         self._publish = self.multiprocess
         if self.multiprocess:
