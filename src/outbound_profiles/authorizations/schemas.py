@@ -44,7 +44,8 @@ class Recording(msgspec.Struct):
     channels: str
 
 
-class AuthorizationOut(msgspec.Struct, omit_defaults=False):
+# gc=False: the data plane remembers up to 100,000 denials (see ProfileSnapshot).
+class AuthorizationOut(msgspec.Struct, omit_defaults=False, gc=False):
     call_id: str
     decision: str  # "allow" or "deny"
     reason: str | None

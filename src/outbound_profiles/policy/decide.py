@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final, Literal, Protocol
 
+import msgspec
+
 from outbound_profiles.policy.destinations import Destination, covered, destination
 from outbound_profiles.policy.window import Window, seconds_of_day
 from outbound_profiles.profiles.model import Profile
@@ -85,21 +87,23 @@ class Rates(Protocol):
     def match(self, digits: str) -> RateRow | None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class ProfileSnapshot:
+# The data plane caches a snapshot and a target per connection (100,000 of them): as structs the
+# garbage collector does not track (gc=False), holding dicts of strings (which it does not track
+# either) where sets would be, so that its collections do not walk them all (decision 5).
+class ProfileSnapshot(msgspec.Struct, frozen=True, gc=False):
     """What a decision needs of an outbound profile, in the shapes it checks them in."""
 
     id: int
     active: bool
     service_plan: int
-    whitelist: frozenset[str]
+    whitelist: dict[str, None]  # a set
     max_rate: Decimal | None
     cps: int
     ports: int | None
     tariff: bool  # usage_payment_method "tariff": always the default deck
     rate_deck_id: int | None  # the profile's own deck in effect (used unless `tariff`)
     recording_type: str
-    recording_numbers: frozenset[str]
+    recording_numbers: dict[str, None]  # a set
     recording_format: str
     recording_channels: str
     billing_group_id: str | None
@@ -163,14 +167,14 @@ class ProfileSnapshot:
             id,
             active,
             service_plan,
-            frozenset(whitelisted_destinations),
+            dict.fromkeys(whitelisted_destinations),
             max_destination_rate,
             cps_limit + cps_limit_increase,
             ports,
             usage_payment_method == "tariff",
             rate_deck_id,
             call_recording_type,
-            frozenset(call_recording_phone_numbers),
+            dict.fromkeys(call_recording_phone_numbers),
             call_recording_format,
             call_recording_channels,
             billing_group_id,
@@ -181,8 +185,7 @@ class ProfileSnapshot:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
+class Target(msgspec.Struct, frozen=True, gc=False):
     """A connection as the data plane sees it: whose it is, and the profile it places calls under."""
 
     connection_id: int

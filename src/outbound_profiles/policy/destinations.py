@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
+
+import msgspec
 
 from outbound_profiles.policy import numbering
 from outbound_profiles.profiles.rules import US_PLAN_COUNTRIES
@@ -13,8 +14,7 @@ from outbound_profiles.profiles.rules import US_PLAN_COUNTRIES
 _E164: Final = re.compile(r"\+[1-9][0-9]{1,14}")
 
 
-@dataclass(frozen=True, slots=True)
-class Destination:
+class Destination(msgspec.Struct, frozen=True, gc=False):
     number: str  # E.164, as dialled
     digits: str  # without the '+': what rate deck prefixes match
     country: str | None  # ISO 3166-1 alpha-2; None for a non-geographic number

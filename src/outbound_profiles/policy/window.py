@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 _DAY_S = 86_400
 
@@ -12,8 +12,7 @@ def seconds_of_day(hh_mm_ss: str) -> int:
     return int(hours) * 3600 + int(minutes) * 60 + int(seconds)
 
 
-@dataclass(frozen=True, slots=True)
-class Window:
+class Window(msgspec.Struct, frozen=True, gc=False):
     """From `start` to `end` seconds after midnight UTC: start > end wraps midnight, start == end is
     the whole day."""
 
