@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import fcntl
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import URL, Connection, Engine, text
 
 from outbound_profiles.db.engine import is_memory
 
@@ -19,6 +21,7 @@ _SCRIPTS = Path(__file__).parent / "migrations"
 # PostgreSQL's advisory lock taken while migrating: any number that no other application on the
 # database uses for one ("outbound-profiles migrations" in a 64-bit signed integer).
 MIGRATION_LOCK = 0x6F75_7462_6D69_6772
+LOCK_RETRY_S = 0.2
 
 
 def alembic_config() -> Config:
@@ -58,7 +61,12 @@ def _migrating(connection: Connection) -> Iterator[None]:
     nodes started together would otherwise both see a migration pending and both apply it, and all
     but one fail halfway ("relation already exists"). The others wait, then find nothing to do."""
     if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+        # Asked again and again, outside any transaction between tries: a session waiting in
+        # pg_advisory_lock() holds a snapshot, which a migration's CREATE INDEX CONCURRENTLY waits
+        # for, a deadlock PostgreSQL ends by aborting one of the two.
+        while not connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": MIGRATION_LOCK}).scalar():
+            connection.rollback()
+            time.sleep(LOCK_RETRY_S)
         connection.commit()  # the lock is the session's: it outlasts the transaction that took it
         try:
             yield
@@ -69,11 +77,10 @@ def _migrating(connection: Connection) -> Iterator[None]:
         connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
         connection.commit()
         return
-    path = connection.engine.url.database
-    if is_memory(connection.engine.url.render_as_string()):
-        yield  # the database is this process's alone
+    path = _sqlite_file(connection.engine.url)
+    if path is None:
+        yield  # in memory: the database is this process's alone
         return
-    assert path is not None
     # SQLite's own locks last one transaction, and Alembic commits each migration on its own: a lock
     # file beside the database (processes sharing a SQLite file share a machine).
     with open(f"{path}-migrations.lock", "a") as lock:
@@ -82,6 +89,20 @@ def _migrating(connection: Connection) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _sqlite_file(url: URL) -> str | None:
+    """The file of a SQLite database (of a URI filename too: `sqlite:///file:x.db?uri=true`); None
+    in memory."""
+    database = url.database
+    if is_memory(url.render_as_string()) or database is None:
+        return None
+    if url.query.get("uri") != "true" or not database.startswith("file:"):
+        return database
+    parsed = urlsplit(database)
+    if parsed.path in ("", ":memory:") or "mode=memory" in parsed.query:
+        return None
+    return unquote(parsed.path)
 
 
 def current(engine: Engine) -> str:
