@@ -11,6 +11,7 @@ import pytest
 from litestar.testing import TestClient
 
 from outbound_profiles.app import create_app
+from outbound_profiles.authorizations import service
 from outbound_profiles.config import Settings
 from outbound_profiles.db.database import Database
 from tests.authorizations.conftest import Switch
@@ -83,7 +84,9 @@ def test_counters_out_of_reach_fail_closed_or_open(
         assert switch.end("c", 3).status_code == 200
 
 
-def test_decisions_are_counted_in_the_metrics(client: TestClient[Any], switch: Switch, api: Api) -> None:
+def test_decisions_are_counted_in_the_metrics(
+    client: TestClient[Any], switch: Switch, api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
     connection = api.connection()
     api.profile(connection_ids=[connection["id"]])
     switch.authorize(connection["id"], call_id="allowed")
@@ -94,4 +97,6 @@ def test_decisions_are_counted_in_the_metrics(client: TestClient[Any], switch: S
     assert "outbound_profiles_authorize_duration_seconds_count 2.0" in text
     assert "outbound_profiles_active_calls 1.0" in text  # counted as it is read
     assert switch.end("allowed", 3).status_code == 200
+    assert "outbound_profiles_active_calls 1.0" in client.get("/metrics").text  # at most once a second
+    monkeypatch.setattr(service, "COUNT_INTERVAL_S", 0.0)
     assert "outbound_profiles_active_calls 0.0" in client.get("/metrics").text

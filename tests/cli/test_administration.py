@@ -9,8 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from litestar.testing import TestClient
+from sqlalchemy import update
 
 from outbound_profiles.config import Settings
+from outbound_profiles.db.engine import build_engine
+from outbound_profiles.models.accounts import users
 from tests.cli.helpers import assert_failed_clearly, run, run_json
 from tests.contract.helpers import AUTHENTICATION_FAILED, BAD_REQUEST, assert_error
 
@@ -197,3 +200,19 @@ def test_users_create_refuses_settings_out_of_range_and_creates_nobody(settings:
     for args, reason in cases:
         assert_failed_clearly(run(url, "users", "create", "ops@example.com", *args, cwd=tmp_path), reason)
     assert as_json(settings, tmp_path, "users", "list") == []
+
+
+def test_users_update_changes_one_setting_of_an_account_whose_others_predate_the_ranges(
+    settings: Settings, tmp_path: Path
+) -> None:
+    run_json(settings.database_url, "users", "create", "ops@example.com", cwd=tmp_path)
+    engine = build_engine(settings)
+    with engine.begin() as connection:  # as an older version's `users create --default-cps 0` left it
+        connection.execute(update(users).values(default_cps=0))
+    engine.dispose()
+    changed = run(
+        settings.database_url, "users", "update", "ops@example.com", "--concurrent-call-limit", "7", cwd=tmp_path
+    )
+    assert changed.returncode == 0, changed.stderr
+    listed = as_json(settings, tmp_path, "users", "list")[0]
+    assert (listed["concurrent_call_limit"], listed["default_cps"]) == (7, 0)

@@ -45,7 +45,8 @@ def create_user(
     email = email.strip()
     if "@" not in email or len(email) > 255:
         raise AccountError(f"{email!r} is not an email address")
-    _check_settings(concurrent_call_limit, max_cps, default_cps)
+    _check_ranges(concurrent_call_limit, max_cps, default_cps)
+    _check_cps(max_cps, default_cps)
     if repository.find_user_by_email(connection, email) is not None:
         raise AccountError(f"a user with the email {email!r} already exists")
     user_id = new_id()
@@ -67,15 +68,18 @@ def create_user(
 _MOST = 2**31 - 1
 
 
-def _check_settings(concurrent_call_limit: int | None, max_cps: int, default_cps: int) -> None:
-    """An account's settings as they would be stored: each in its range, the maximum CPS not below the
-    default (a new profile would be over its own account's maximum)."""
+def _check_ranges(concurrent_call_limit: int | None, max_cps: int | None, default_cps: int | None) -> None:
+    """Each account setting given (None: not given, or no limit) within its column's range."""
     if concurrent_call_limit is not None and not 0 <= concurrent_call_limit <= _MOST:
         raise AccountError(f"the concurrent call limit must be from 0 to {_MOST}, or none")
-    if not 1 <= default_cps <= _MOST:
+    if default_cps is not None and not 1 <= default_cps <= _MOST:
         raise AccountError(f"the default CPS must be from 1 to {_MOST}")
-    if not 1 <= max_cps <= _MOST:
+    if max_cps is not None and not 1 <= max_cps <= _MOST:
         raise AccountError(f"the maximum CPS must be from 1 to {_MOST}")
+
+
+def _check_cps(max_cps: int, default_cps: int) -> None:
+    """The maximum CPS not below the default: a new profile would be over its own account's maximum."""
     if max_cps < default_cps:
         raise AccountError(f"the maximum CPS ({max_cps}) must be at least the default CPS ({default_cps})")
 
@@ -158,13 +162,11 @@ def update_user(
         values["default_cps"] = default_cps
     if max_cps is not None:
         values["max_cps"] = max_cps
-    _check_settings(
-        values.get("concurrent_call_limit", row.concurrent_call_limit),
-        values.get("max_cps", row.max_cps),
-        values.get("default_cps", row.default_cps),
-    )
     if not values:
         raise AccountError("nothing to change: give --concurrent-call-limit, --max-cps or --default-cps")
+    # Only what is given is checked against its range: what is stored may predate the ranges.
+    _check_ranges(values.get("concurrent_call_limit"), max_cps, default_cps)
+    _check_cps(values.get("max_cps", row.max_cps), values.get("default_cps", row.default_cps))
     repository.update_user(connection, row.id, values)
     changed(connection, _credentials(connection))  # cached accounts carry the old settings
 

@@ -70,7 +70,11 @@ GRACE_S: Final = 60  # beyond max_duration_seconds, before a silent call's lease
 SWEEP_INTERVAL_S: Final = 1.0
 RECORD_WAIT_S: Final = 0.5  # how long a reserved call may take to be recorded by the request that reserved it
 _MAX_REMEMBERED_DENIALS: Final = 100_000
-_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # what a call id may not hold (schemas.CallId)
+# What no recorded call id holds. Not C1 (which schemas.CallId refuses too): an older version took it.
+_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
+# The active calls are counted for `/metrics` at most this often, and a scrape waits this long at most.
+COUNT_INTERVAL_S: Final = 1.0
+COUNT_WAIT_S: Final = 1.0
 _RATE: Final = repository.PROFILE_COLUMNS.index("max_destination_rate")
 _SPEND_LIMIT: Final = repository.PROFILE_COLUMNS.index("daily_spend_limit_cents")
 _UNKNOWN: Final = Target(0, False, 0, None, None)  # what a connection id no connection has is cached as
@@ -117,6 +121,8 @@ class DataPlane:
         # Releases the counters could not take (Redis unreachable), tried again by the sweeper.
         self._pending_releases: list[tuple[int, int, str]] = []
         self._tasks: list[asyncio.Task[None]] = []
+        self._counting: asyncio.Task[None] | None = None  # the count of active calls, for /metrics
+        self._counted_at = -COUNT_INTERVAL_S
 
     # --- life cycle
 
@@ -128,6 +134,8 @@ class DataPlane:
 
     async def stop(self) -> None:
         tasks, self._tasks = self._tasks, []
+        if self._counting is not None:
+            tasks.append(self._counting)
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -341,16 +349,24 @@ class DataPlane:
         return ended
 
     async def count_active_calls(self) -> None:
-        """Tell the observer how many calls are active now (for `GET /metrics`: counted when read, not
-        on a clock, as the count scans every active call)."""
+        """Tell the observer how many calls are active now, for `GET /metrics`: counted when read, not
+        on a clock (the count scans every active call), at most once a second however often it is
+        read, and waited for a second at most (the last count stands meanwhile)."""
         if self.observer is None:
             return
+        counting = self._counting
+        if counting is None or (counting.done() and time.monotonic() - self._counted_at >= COUNT_INTERVAL_S):
+            self._counted_at = time.monotonic()
+            counting = self._counting = asyncio.get_running_loop().create_task(self._count_active(self.observer))
+        await asyncio.wait((counting,), timeout=COUNT_WAIT_S)  # waits without cancelling it
+
+    async def _count_active(self, observer: Observer) -> None:
         try:
             count = await self.database.read(repository.count_active)
         except Exception:  # the other metrics are wanted all the more while the database is away
             logger.warning("active calls could not be counted; /metrics shows the last count", exc_info=True)
             return
-        self.observer.active_calls_now(count)
+        observer.active_calls_now(count)
 
     async def _sweep_forever(self) -> None:
         while True:

@@ -89,7 +89,8 @@ class Rates(Protocol):
 
 # The data plane caches a snapshot and a target per connection (100,000 of them): as structs the
 # garbage collector does not track (gc=False), holding dicts of strings (which it does not track
-# either) where sets would be, so that its collections do not walk them all (decision 5).
+# either) where sets would be, so that its collections do not walk them all (decision 5). So a
+# snapshot (and what holds one) is not hashable, and nothing may change its dicts.
 class ProfileSnapshot(msgspec.Struct, frozen=True, gc=False):
     """What a decision needs of an outbound profile, in the shapes it checks them in."""
 
