@@ -100,3 +100,13 @@ def test_decisions_are_counted_in_the_metrics(
     assert "outbound_profiles_active_calls 1.0" in client.get("/metrics").text  # at most once a second
     monkeypatch.setattr(service, "COUNT_INTERVAL_S", 0.0)
     assert "outbound_profiles_active_calls 0.0" in client.get("/metrics").text
+
+
+def test_metrics_count_the_active_calls_again_after_the_app_restarts_on_another_event_loop(
+    settings: Settings, database: Database
+) -> None:
+    app = create_app(settings, database)
+    with TestClient(app) as first:
+        assert "outbound_profiles_active_calls 0.0" in first.get("/metrics").text
+    with TestClient(app) as second:  # within the second, on an event loop of its own
+        assert second.get("/metrics").status_code == 200

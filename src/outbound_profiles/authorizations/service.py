@@ -134,8 +134,9 @@ class DataPlane:
 
     async def stop(self) -> None:
         tasks, self._tasks = self._tasks, []
-        if self._counting is not None:
+        if self._counting is not None:  # a task of this event loop: the next start may run on another
             tasks.append(self._counting)
+            self._counting = None
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -355,7 +356,9 @@ class DataPlane:
         if self.observer is None:
             return
         counting = self._counting
-        if counting is None or (counting.done() and time.monotonic() - self._counted_at >= COUNT_INTERVAL_S):
+        if counting is None or counting.done():
+            if counting is not None and time.monotonic() - self._counted_at < COUNT_INTERVAL_S:
+                return  # the count of the last second stands
             self._counted_at = time.monotonic()
             counting = self._counting = asyncio.get_running_loop().create_task(self._count_active(self.observer))
         await asyncio.wait((counting,), timeout=COUNT_WAIT_S)  # waits without cancelling it
