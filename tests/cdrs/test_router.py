@@ -138,6 +138,9 @@ def test_filter_by_start_gte_is_inclusive_and_lt_exclusive(
     # An offset names the same instant: 11:00+01:00 is 10:00Z.
     assert ids(client, tenant, **{"filter[started_at][gte]": "2026-12-01T11:00:00+01:00"}) == ["h1", "h2", "h3"]
     assert ids(client, tenant, **{"filter[started_at][gte]": "2026-12-01T10:00:00.000001Z"}) == ["h2", "h3"]
+    # Finer than a microsecond: h1 started at 10:00:00.000000, before 10:00:00.0000001.
+    assert ids(client, tenant, **{"filter[started_at][gte]": "2026-12-01T10:00:00.0000001Z"}) == ["h2", "h3"]
+    assert ids(client, tenant, **{"filter[started_at][lt]": "2026-12-01T10:00:00.0000001Z"}) == ["h0", "h1"]
 
 
 def test_filters_combine(client: TestClient[Any], tenant: Tenant, records: Records) -> None:

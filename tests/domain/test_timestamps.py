@@ -47,7 +47,10 @@ def test_parse_iso8601_reads_what_iso8601_writes_and_any_offset(value: datetime)
         ("2026-12-01T10:00:00Z", datetime(2026, 12, 1, 10, tzinfo=UTC)),
         ("2026-12-01t10:00:00z", datetime(2026, 12, 1, 10, tzinfo=UTC)),
         ("2026-12-01 11:30:00+01:30", datetime(2026, 12, 1, 10, tzinfo=UTC)),
-        ("2026-12-01T10:00:00.1234567-00:00", datetime(2026, 12, 1, 10, 0, 0, 123456, tzinfo=UTC)),
+        # Between two microseconds: the later one (times are stored to the microsecond).
+        ("2026-12-01T10:00:00.1234561-00:00", datetime(2026, 12, 1, 10, 0, 0, 123457, tzinfo=UTC)),
+        ("2026-12-01T10:00:00.9999999Z", datetime(2026, 12, 1, 10, 0, 1, tzinfo=UTC)),
+        ("2026-12-01T10:00:00.123456000Z", datetime(2026, 12, 1, 10, 0, 0, 123456, tzinfo=UTC)),
     ],
 )
 def test_parse_iso8601_answers_the_instant_in_utc(text: str, expected: datetime) -> None:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import msgspec
 
@@ -29,13 +29,24 @@ _TIMESTAMP = re.compile(
 )
 
 
+_LAST = datetime.max.replace(tzinfo=UTC)
+
+
 def parse_iso8601(text: str) -> datetime | None:
     """The instant an RFC 3339 timestamp names, in UTC; None for anything else (a date alone, no
-    offset, an impossible date, or an instant UTC cannot hold: 0001-01-01T00:00:00+01:00)."""
-    if _TIMESTAMP.fullmatch(text) is None:
+    offset, an impossible date, or an instant UTC cannot hold: 0001-01-01T00:00:00+01:00).
+
+    An instant between two microseconds is read as the later one: times are stored to the
+    microsecond, and a stored time t is >= x (or < x) exactly when it is >= (or <) that later one.
+    `fromisoformat` would cut the digits, and a filter from 10:00:00.0000001 would take 10:00:00."""
+    found = _TIMESTAMP.fullmatch(text)
+    if found is None:
         return None
     try:
         value = datetime.fromisoformat(text.upper())
-        return value.astimezone(UTC)
+        value = value.astimezone(UTC)
+        if (found.group(1) or "")[7:].strip("0") and value < _LAST:  # digits beyond the microsecond, not all 0
+            value += timedelta(microseconds=1)
+        return value
     except (ValueError, OverflowError):
         return None
