@@ -234,6 +234,8 @@ def test_the_switch_tokens_v1_pair_must_name_the_token(switch: Switch, line: Lin
         ({"call_id": "a", "connection_id": "1", "to": US, "from": "+1\n"}, "/from", "10015"),
         # C1 controls too (U+0085, NEL, ends a line in many log readers).
         ({"call_id": "a\u0085b", "connection_id": "1", "to": US, "from": "+1"}, "/call_id", "10015"),
+        ({"call_id": "a", "connection_id": "1", "to": "+1202555\u009f0123", "from": "+1"}, "/to", "10015"),
+        ({"call_id": "a", "connection_id": "1", "to": US, "from": "+1\u0080"}, "/from", "10015"),
         ({"call_id": "a", "connection_id": "1", "to": US, "from": "+1", "extra": 1}, "/extra", "10015"),
     ],
 )

@@ -122,7 +122,7 @@ class DataPlane:
         self._pending_releases: list[tuple[int, int, str]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._counting: asyncio.Task[None] | None = None  # the count of active calls, for /metrics
-        self._counted_at = -COUNT_INTERVAL_S
+        self._counted_at = 0.0  # when the last count began (time.monotonic)
 
     # --- life cycle
 

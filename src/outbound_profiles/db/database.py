@@ -404,7 +404,7 @@ class Database:
     def start_checkpoints(self, interval: float = CHECKPOINT_INTERVAL_S) -> None:
         """Checkpoint SQLite's WAL from a background thread, so no request waits for its fsync."""
         # An in-memory database has no WAL, and its one connection is the requests' own.
-        if not self.is_sqlite or self._checkpointer is not None or self.engine.url.database in (None, "", ":memory:"):
+        if not self.is_sqlite or self._checkpointer is not None or is_memory(self.engine.url):
             return
         self._stop.clear()
         self._checkpointer = threading.Thread(

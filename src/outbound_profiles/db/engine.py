@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import msgspec
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -26,10 +27,25 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def is_memory(url: str) -> bool:
+def sqlite_file(url: str | URL) -> str | None:
+    """The file a SQLite URL names (a URI filename's path too: `sqlite:///file:x.db?uri=true`); None
+    in memory, or not on SQLite."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or database in (None, "", ":memory:"):
+        return None
+    if parsed.query.get("uri") != "true" or not database.startswith("file:"):
+        return database
+    uri = urlsplit(database)
+    if uri.path in ("", ":memory:") or "mode=memory" in uri.query or parsed.query.get("mode") == "memory":
+        return None
+    return unquote(uri.path)
+
+
+def is_memory(url: str | URL) -> bool:
     """An in-memory SQLite database: it lives as long as the engine that made it, in one process."""
     parsed = make_url(url)
-    return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
+    return parsed.get_backend_name() == "sqlite" and sqlite_file(parsed) is None
 
 
 def build_engine(settings: Settings) -> Engine:

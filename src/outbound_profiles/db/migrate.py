@@ -7,15 +7,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import URL, Connection, Engine, text
+from sqlalchemy import Connection, Engine, text
 
-from outbound_profiles.db.engine import is_memory
+from outbound_profiles.db.engine import sqlite_file
 
 _SCRIPTS = Path(__file__).parent / "migrations"
 # PostgreSQL's advisory lock taken while migrating: any number that no other application on the
@@ -77,7 +76,7 @@ def _migrating(connection: Connection) -> Iterator[None]:
         connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
         connection.commit()
         return
-    path = _sqlite_file(connection.engine.url)
+    path = sqlite_file(connection.engine.url)
     if path is None:
         yield  # in memory: the database is this process's alone
         return
@@ -89,20 +88,6 @@ def _migrating(connection: Connection) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-def _sqlite_file(url: URL) -> str | None:
-    """The file of a SQLite database (of a URI filename too: `sqlite:///file:x.db?uri=true`); None
-    in memory."""
-    database = url.database
-    if is_memory(url.render_as_string()) or database is None:
-        return None
-    if url.query.get("uri") != "true" or not database.startswith("file:"):
-        return database
-    parsed = urlsplit(database)
-    if parsed.path in ("", ":memory:") or "mode=memory" in parsed.query:
-        return None
-    return unquote(parsed.path)
 
 
 def current(engine: Engine) -> str:
