@@ -279,6 +279,32 @@ def test_restore_after_the_state_is_lost(backend: Backend) -> None:
     backend.run(scenario)
 
 
+def test_the_tenants_held_and_their_calls_are_listed(backend: Backend) -> None:
+    async def scenario(counters: Counters) -> None:
+        assert await counters.accounts() == []
+        assert await counters.held(ACCOUNT) is None  # lost: nothing to say of its calls
+        await counters.restore(ACCOUNT, [Held("a", PROFILE, T0)], T0)
+        await counters.restore(ACCOUNT + 1, [], T0)
+        assert await counters.admit(admission("b", profile_id=PROFILE + 1)) is None
+        assert await counters.accounts() == [ACCOUNT, ACCOUNT + 1]
+        assert await counters.held(ACCOUNT) == {"a": PROFILE, "b": PROFILE + 1}
+        assert await counters.held(ACCOUNT + 1) == {}
+        assert await counters.release(ACCOUNT, PROFILE, "a") is True
+        assert await counters.held(ACCOUNT) == {"b": PROFILE + 1}
+        assert await counters.withdraw(admission("b", profile_id=PROFILE + 1)) is True
+        assert await counters.held(ACCOUNT) == {}
+        counters = await backend.lose(counters)
+        assert await counters.accounts() == []
+        await counters.close()
+
+    backend.run(scenario)
+
+
+def test_only_counters_other_processes_share_may_hold_a_reservation_a_dead_process_made() -> None:
+    assert MemoryCounters.shared is False
+    assert RedisCounters.shared is True
+
+
 def test_an_admission_that_cannot_be_counted_is_refused() -> None:
     with pytest.raises(ValueError, match="called number"):
         admission("a", cld=None, cld_limit=1)

@@ -18,7 +18,7 @@ from redis.crc import key_slot
 
 from outbound_profiles.counters import Admission, Counters, CountersLost, CountersUnavailable, Held, Usage
 from outbound_profiles.counters.redis import RedisCounters
-from tests.counters.harness import Backend, PrivateRedis, free_port
+from tests.counters.harness import Backend, PrivateRedis, free_port, redis_url
 
 pytestmark = pytest.mark.redis
 
@@ -82,6 +82,28 @@ def test_a_tenants_keys_share_one_hash_slot(redis_backend: Backend) -> None:
     assert {key_slot(key) for key in keys} == {key_slot(f"{{acct:{ACCOUNT}}}".encode())}
 
 
+def test_the_tenants_listed_are_those_of_the_prefix_as_written() -> None:
+    """A prefix holding glob's special characters names itself only, not the prefixes it would match."""
+    base = f"t{os.getpid()}-{time.monotonic_ns()}"
+    odd = RedisCounters.from_url(redis_url(), prefix=f"{base}[x]*")
+    other = RedisCounters.from_url(redis_url(), prefix=f"{base}x-more")  # what the odd prefix matches as a glob
+
+    async def scenario() -> None:
+        try:
+            await odd.restore(ACCOUNT, [], T0)
+            await other.restore(ACCOUNT + 1, [], T0)
+            assert await odd.accounts() == [ACCOUNT]
+            assert await other.accounts() == [ACCOUNT + 1]
+        finally:
+            client = redis.Redis.from_url(redis_url())
+            client.delete(*client.scan_iter(match=f"{base}*"))
+            client.close()
+            await odd.close()
+            await other.close()
+
+    asyncio.run(scenario())
+
+
 def test_unreachable_redis_is_unavailable() -> None:
     async def scenario() -> None:
         counters = RedisCounters.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_timeout=0.2)
@@ -94,6 +116,10 @@ def test_unreachable_redis_is_unavailable() -> None:
             await counters.release(ACCOUNT, PROFILE, "a")
         with pytest.raises(CountersUnavailable):
             await counters.restore(ACCOUNT, [], T0)
+        with pytest.raises(CountersUnavailable):
+            await counters.accounts()
+        with pytest.raises(CountersUnavailable):
+            await counters.held(ACCOUNT)
         assert time.monotonic() - started < 5
         await counters.close()
 

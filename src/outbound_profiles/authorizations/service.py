@@ -69,6 +69,9 @@ TARGET_TABLES: Final = ("connections", "outbound_profiles", "users")
 GRACE_S: Final = 60  # beyond max_duration_seconds, before a silent call's lease runs out
 SWEEP_INTERVAL_S: Final = 1.0
 RECORD_WAIT_S: Final = 0.5  # how long a reserved call may take to be recorded by the request that reserved it
+# Shared counters are compared with the active calls this often; a reservation found with no active call in
+# two passes in a row is freed (a request records its call well within one).
+RECONCILE_INTERVAL_S: Final = 30.0
 _MAX_REMEMBERED_DENIALS: Final = 100_000
 # What no recorded call id holds. Not C1 (which schemas.CallId refuses too): an older version took it.
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
@@ -94,6 +97,7 @@ class Observer(Protocol):
 
     def decided(self, decision: str, reason: str | None, seconds: float) -> None: ...
     def active_calls_now(self, count: int) -> None: ...
+    def reservations_freed(self, count: int) -> None: ...
 
 
 class DataPlane:
@@ -120,6 +124,8 @@ class DataPlane:
         self._denials: OrderedDict[tuple[str, str], AuthorizationOut] = OrderedDict()  # by connection and call
         # Releases the counters could not take (Redis unreachable), tried again by the sweeper.
         self._pending_releases: list[tuple[int, int, str]] = []
+        # The reservations the last reconcile found with no active call: (account, call) -> profile.
+        self._suspects: dict[tuple[int, str], int] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._counting: asyncio.Task[None] | None = None  # the count of active calls, for /metrics
         self._counted_at = 0.0  # when the last count began (time.monotonic)
@@ -127,10 +133,13 @@ class DataPlane:
     # --- life cycle
 
     async def start(self) -> None:
-        """Start the lease sweeper and the deck's watch. The counters of an account are rebuilt from its
-        active calls when it is first asked for (`CountersLost`), in this process or after Redis lost them."""
+        """Start the lease sweeper, the deck's watch and, with shared counters, their reconcile. The counters
+        of an account are rebuilt from its active calls when it is first asked for (`CountersLost`), in this
+        process or after Redis lost them."""
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._sweep_forever()), loop.create_task(self.decks.watch(self.database))]
+        if self.counters.shared:
+            self._tasks.append(loop.create_task(self._reconcile_forever()))
 
     async def stop(self) -> None:
         tasks, self._tasks = self._tasks, []
@@ -348,6 +357,45 @@ class DataPlane:
                 logger.info("call %s ended: its lease ran out", row.call_id)
                 await self._release(record["user_id"], record["outbound_profile_id"], row.call_id)
         return ended
+
+    async def reconcile(self) -> int:
+        """Free the ports of the reservations no active call holds, and say how many. With shared counters
+        a process can die between a call's reservation and its record (the switch, told nothing, may never
+        retry it), or before it retried an end's release that Redis did not take: the port would stay held
+        until the tenant's counters are next rebuilt. A reservation is freed when two passes in a row found
+        it with no active call, so one still being recorded is left to its request."""
+        suspects: dict[tuple[int, str], int] = {}
+        freed = 0
+        for account_id in await self.counters.accounts():
+            held = await self.counters.held(account_id)
+            if not held:
+                continue
+            # Read after the counters: a call recorded between the two reads is active here.
+            rows = await self.database.read(functools.partial(repository.active, user_id=account_id))
+            active = {row.call_id for row in rows}
+            for call_id, profile_id in held.items():
+                if call_id in active:
+                    continue
+                key = (account_id, call_id)
+                if self._suspects.get(key) != profile_id:
+                    suspects[key] = profile_id
+                elif await self.counters.release(account_id, profile_id, call_id):
+                    freed += 1
+                    logger.warning("call %s held a port with no active call: freed", call_id)
+        self._suspects = suspects
+        if freed and self.observer is not None:
+            self.observer.reservations_freed(freed)
+        return freed
+
+    async def _reconcile_forever(self) -> None:
+        while True:
+            await asyncio.sleep(RECONCILE_INTERVAL_S)
+            try:
+                await self.reconcile()
+            except CountersUnavailable as error:
+                logger.warning("the counters could not be reconciled with the active calls: %s", error)
+            except Exception:
+                logger.exception("the counters could not be reconciled with the active calls; trying again")
 
     async def count_active_calls(self) -> None:
         """Tell the observer how many calls are active now, for `GET /metrics`: counted when read, not

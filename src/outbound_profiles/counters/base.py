@@ -76,6 +76,12 @@ class CountersUnavailable(Exception):
 
 
 class Counters(Protocol):
+    @property
+    def shared(self) -> bool:
+        """True when the state outlives this process and other processes reserve in it too (Redis): a process
+        may then die between a reservation and the call's record, and leave the reservation held."""
+        ...
+
     async def admit(self, admission: Admission) -> Verdict:
         """Check the limits in order and reserve all of them, or nothing. Raises CountersLost, CountersUnavailable."""
         ...
@@ -105,6 +111,15 @@ class Counters(Protocol):
         """Rebuild the tenant's lost state from these held calls (the CPS logs from those started in the last
         1000 ms) and mark it present; a state that is present is left as it is (another caller restored
         it first, and what was admitted since is in it)."""
+        ...
+
+    async def accounts(self) -> list[int]:
+        """The tenants whose state the counters hold. Raises CountersUnavailable."""
+        ...
+
+    async def held(self, account_id: int) -> dict[str, int] | None:
+        """The calls the tenant's counters hold a port for (call_id -> profile); None when its state is lost.
+        Raises CountersUnavailable."""
         ...
 
     async def close(self) -> None: ...

@@ -40,6 +40,8 @@ def _recent(log: list[int], now_ms: int) -> int:
 
 
 class MemoryCounters:
+    shared = False  # the process that reserves is the one that records: its end is theirs
+
     def __init__(self) -> None:
         self._tenants: dict[int, _Tenant] = {}
 
@@ -134,6 +136,13 @@ class MemoryCounters:
             if call.started_ms > now_ms - CPS_WINDOW_MS:
                 insort(tenant.cps.setdefault(call.profile_id, []), call.started_ms)
         self._tenants[account_id] = tenant
+
+    async def accounts(self) -> list[int]:
+        return list(self._tenants)
+
+    async def held(self, account_id: int) -> dict[str, int] | None:
+        tenant = self._tenants.get(account_id)
+        return None if tenant is None else dict(tenant.calls)
 
     async def close(self) -> None:
         self._tenants.clear()

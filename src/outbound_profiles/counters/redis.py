@@ -10,6 +10,7 @@ that failed or timed out and opens a new one for the next command, so the counte
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from importlib import resources
 from typing import Any
@@ -38,6 +39,7 @@ CPS_TTL_MS = 60_000
 CLD_SLACK_MS = 60_000
 RESTORE_ATTEMPTS = 5
 MAX_CONNECTIONS = 64  # per process
+_ACCOUNT_OF_META = re.compile(r"\{acct:(\d+)\}:meta$")
 _REASONS: dict[str, Reason] = {
     reason: reason
     for reason in (
@@ -54,6 +56,8 @@ def _lua(name: str) -> str:
 
 
 class RedisCounters:
+    shared = True
+
     def __init__(self, client: Redis, *, prefix: str = "op") -> None:
         self._client = client
         self._prefix = prefix
@@ -62,6 +66,7 @@ class RedisCounters:
         self._withdraw = client.register_script(_lua("withdraw.lua"))
         self._usage = client.register_script(_lua("usage.lua"))
         self._restore = client.register_script(_lua("restore.lua"))
+        self._held = client.register_script(_lua("held.lua"))
 
     @classmethod
     def from_url(cls, url: str, *, prefix: str = "op", socket_timeout: float = 0.5) -> RedisCounters:
@@ -202,6 +207,22 @@ class RedisCounters:
             if await self._run(self._restore, keys, args) == "ok":
                 return
         raise CountersUnavailable(f"restoring account {account_id}: its profiles kept changing")
+
+    async def accounts(self) -> list[int]:
+        # The prefix is matched literally: glob's special characters in it are escaped.
+        pattern = re.sub(r"([*?\[\]\\])", r"\\\1", self._prefix) + ":{acct:*}:meta"
+        try:
+            keys = [key async for key in self._client.scan_iter(match=pattern, count=1000)]
+        except (RedisError, OSError) as error:
+            raise CountersUnavailable(f"Redis: {error}") from error
+        return sorted({int(found.group(1)) for key in keys if (found := _ACCOUNT_OF_META.search(key))})
+
+    async def held(self, account_id: int) -> dict[str, int] | None:
+        keys = [self._key(account_id, "meta"), self._key(account_id, "calls")]
+        answer = await self._run(self._held, keys, [])
+        if answer is None:
+            return None
+        return {answer[i]: int(answer[i + 1]) for i in range(0, len(answer), 2)}
 
     async def close(self) -> None:
         await self._client.aclose()

@@ -101,6 +101,11 @@ class Metrics:
             registry=own,
             multiprocess_mode="livemostrecent",
         )
+        self.reservations_freed_total = Counter(
+            "outbound_profiles_reservations_freed",
+            "Ports held by the shared counters for no active call (their process died first), freed.",
+            registry=own,
+        )
         self._publish = self.multiprocess
         if self.multiprocess:
             self._exposed = CollectorRegistry()
@@ -130,6 +135,9 @@ class Metrics:
 
     def active_calls_now(self, count: int) -> None:
         self.active_calls.set(count)
+
+    def reservations_freed(self, count: int) -> None:
+        self.reservations_freed_total.inc(count)
 
     def _overflow(self) -> int:
         assert self._pool is not None
