@@ -139,6 +139,53 @@ def test_a_query_given_twice_to_a_change_changes_nothing(endpoints: Endpoints) -
     assert endpoints.read(made["id"]) == made
 
 
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+def test_a_bad_query_and_a_bad_body_are_reported_together(endpoints: Endpoints, method: str) -> None:
+    made = endpoints.profile(name="office")
+
+    response = endpoints.update(made["id"], {"ports": -1, "name": 5}, method=method, colour="red")
+
+    assert response.status_code == 400, response.text
+    assert [e["source"] for e in response.json()["errors"]] == [
+        {"parameter": "colour"},
+        {"pointer": "/ports"},
+        {"pointer": "/name"},
+    ]
+    assert endpoints.read(made["id"]) == made
+
+
+def test_a_bad_query_is_reported_with_a_body_that_is_not_json(endpoints: Endpoints) -> None:
+    response = endpoints.client.post(
+        "/termination/endpoints?colour=red",
+        content=b"{",
+        headers={**endpoints.headers, "content-type": "application/json"},
+    )
+
+    assert response.status_code == 400, response.text
+    assert [e["code"] for e in response.json()["errors"]] == ["10015", "10023"]
+
+
+def test_a_good_body_with_a_bad_query_creates_and_changes_nothing(endpoints: Endpoints) -> None:
+    made = endpoints.profile(name="office")
+    connection_id = endpoints.connection_id()
+
+    created = endpoints.create({"name": "new", "connection_ids": [connection_id]}, colour="red")
+    updated = endpoints.update(made["id"], {"name": "changed"}, colour="red")
+    attached = endpoints.client.put(
+        f"/termination/endpoints/{made['id']}/actions/attach_connections?colour=red",
+        json={"connection_ids": [connection_id]},
+        headers=endpoints.headers,
+    )
+
+    assert [only_problem(r, "colour") for r in (created, updated, attached)]
+    assert ids(listed(endpoints)) == [made["id"]]
+    assert endpoints.read(made["id"]) == made
+
+
+def test_a_bad_query_comes_before_an_unknown_profile(endpoints: Endpoints) -> None:
+    only_problem(endpoints.update("1", {"name": "x"}, colour="red"), "colour")
+
+
 def test_every_bad_query_parameter_is_reported(endpoints: Endpoints) -> None:
     response = endpoints.list(page="0", per_page="5000", sort="colour", **{"filter[colour]": "red"})
 

@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 from outbound_profiles.accounts.account import Account
 from outbound_profiles.accounts.service import SWITCH, authenticate, remembered
 from outbound_profiles.db.database import Database
-from outbound_profiles.errors import Problems, Unauthorized
+from outbound_profiles.errors import MAX_PROBLEMS, ApiError, InvalidRequest, Problems, Unauthorized, Unprocessable
 from outbound_profiles.http.query import checked_query
 
 T = TypeVar("T")
@@ -64,8 +64,9 @@ async def as_user(
     authenticated in the same transaction as the work itself (a write's when `write`).
 
     `problems` are what the handler found wrong in the request before (its query string), raised
-    once the caller is known, so bad credentials answer 401 whatever else is wrong; None: the
-    request takes no query parameters, and any it has are refused."""
+    once the caller is known, so bad credentials answer 401 whatever else is wrong, together with
+    the body's (the work is run to find them, then undone); None: the request takes no query
+    parameters, and any it has are refused."""
     token, api_user = presented_credentials(request.headers)
     refused = checked_query(request, frozenset())[1] if problems is None else problems
     database: Database = request.app.state.database
@@ -74,8 +75,17 @@ async def as_user(
         account = authenticate(connection, token, api_user)
         if account is None:
             raise Unauthorized("The credentials are not valid.")
+        if not refused:
+            return work(connection, account)
+        # The body's problems are reported with the query's: the work runs to find them, and is undone.
+        try:
+            work(connection, account)
+        except (InvalidRequest, Unprocessable) as error:
+            raise type(error)([*refused.items(), *error.problems][:MAX_PROBLEMS]) from None
+        except ApiError:
+            pass  # another answer (a 404, say): the query's 400 comes first, as it always did
         refused.raise_if_any()
-        return work(connection, account)
+        raise AssertionError("unreachable: the query had problems")
 
     return await (database.write(authenticated) if write else database.read(authenticated))
 

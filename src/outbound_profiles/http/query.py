@@ -26,8 +26,10 @@ class Query:
     """The parameters of one request, checked against what the endpoint accepts."""
 
     def __init__(self, params: Mapping[str, str], allowed: Collection[str], problems: Problems) -> None:
-        self._params = params
         self._problems = problems
+        # What the accessors read: a parameter refused here is as if absent, and a bad value they refuse
+        # reads as the default, so the request's work can still run to find its body's problems.
+        self._params: dict[str, str] = {}
         getall = getattr(params, "getall", None)  # a query string's parameters may repeat a name
         for name in params:
             if name not in allowed:
@@ -38,6 +40,8 @@ class Query:
             elif "\x00" in params[name]:
                 # No value may hold one: PostgreSQL refuses a NUL character in a text parameter.
                 problems.add_parameter(name, f"{name!r} must not contain a NUL character.")
+            else:
+                self._params[name] = params[name]
 
     def get(self, name: str) -> str | None:
         return self._params.get(name)
@@ -65,7 +69,7 @@ class Query:
         """What `parse` makes of the value (None when absent); a value it refuses (None) is a problem
         saying what was `expected`."""
         raw = self._params.get(name)
-        if raw is None or "\x00" in raw:  # a NUL character is reported already
+        if raw is None:
             return None
         value = parse(raw)
         if value is None:
