@@ -162,3 +162,31 @@ def test_a_call_that_ends_during_the_download_is_left_out(
     assert response.headers["X-Total-Count"] == "30"
     monkeypatch.setattr(repository, "after", original)
     assert "late" in [r["call_id"] for r in download(client, tenant)[0]]  # the next download has it
+
+
+@pytest.mark.parametrize(
+    ("sent", "written"),
+    [
+        ("+12025550123", "+12025550123"),
+        ("+1 (202) 555-0123", "+1 (202) 555-0123"),
+        ("-5", "-5"),
+        ("2025550123", "2025550123"),
+        ("anonymous", "anonymous"),
+        ('=HYPERLINK("http://x.io","x")', '\'=HYPERLINK("http://x.io","x")'),
+        ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+        ("-2+3+cmd|'/C calc'!A0", "'-2+3+cmd|'/C calc'!A0"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("=1+1", "'=1+1"),
+    ],
+)
+def test_what_the_switch_sent_is_never_a_formula_in_a_spreadsheet(
+    client: TestClient[Any], tenant: Tenant, records: Records, sent: str, written: str
+) -> None:
+    """The call id and numbers come from the SIP request, which the tenant's callers write: a value a
+    spreadsheet would run gets a leading apostrophe in the CSV; a number, however written, does not."""
+    records(tenant, call_id=sent, to=sent, caller=sent)
+
+    rows, _ = download(client, tenant)
+
+    assert [rows[0][name] for name in ("call_id", "to", "from")] == [written] * 3
+    assert client.get(PATH, headers=tenant.headers).json()[0]["from"] == sent  # the JSON is as sent

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import Connection
 
@@ -35,6 +36,13 @@ CHUNK_ROWS = 2_000
 
 def render(row: Record) -> CdrOut:
     return CdrOut(*shown(row))
+
+
+# The members a caller of the tenant's can choose (call id and numbers come from the SIP request).
+_SENT_BY_THE_SWITCH: Final = tuple(FIELDS.index(name) for name in ("call_id", "to", "from"))
+_FORMULA_START: Final = frozenset("=+-@\t\r")
+# Digits, spaces, brackets, dots and signs: arithmetic at most, with no function or reference to run.
+_PLAIN_NUMBER: Final = re.compile(r"[+-]?[0-9 ().+-]*")
 
 
 def shown(row: Record) -> tuple[Any, ...]:
@@ -111,7 +119,22 @@ def _chunk_after(download: Download, last: tuple[datetime, str]) -> Callable[[Co
 
 
 def csv_text(rows: Sequence[Record]) -> bytes:
-    """Records as CSV lines, the fields as the JSON shows them (RFC 4180 quoting; null is empty)."""
+    """Records as CSV lines, the fields as the JSON shows them (RFC 4180 quoting; null is empty), but
+    for what the switch sent that a spreadsheet would run as a formula (`inert`)."""
     out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(map(shown, rows))
+    write = csv.writer(out, lineterminator="\n").writerow
+    for row in rows:
+        values = list(shown(row))
+        for at in _SENT_BY_THE_SWITCH:
+            values[at] = inert(values[at])
+        write(values)
     return out.getvalue().encode()
+
+
+def inert(value: str | None) -> str | None:
+    """`value` as a spreadsheet cannot run it: if it would be read as a formula (it starts with =, +,
+    -, @, a tab or a carriage return) and is not a plain number such as +12025550123 or
+    +1 (202) 555-0123, with a leading apostrophe."""
+    if value and value[0] in _FORMULA_START and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
