@@ -124,8 +124,8 @@ class DataPlane:
         self._denials: OrderedDict[tuple[str, str], AuthorizationOut] = OrderedDict()  # by connection and call
         # Releases the counters could not take (Redis unreachable), tried again by the sweeper.
         self._pending_releases: list[tuple[int, int, str]] = []
-        # The reservations the last reconcile found with no active call: (account, call) -> profile.
-        self._suspects: dict[tuple[int, str], int] = {}
+        # The reservations the last reconcile found with no active call: (account, call) -> their stamp.
+        self._suspects: dict[tuple[int, str], str] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._counting: asyncio.Task[None] | None = None  # the count of active calls, for /metrics
         self._counted_at = 0.0  # when the last count began (time.monotonic)
@@ -363,29 +363,44 @@ class DataPlane:
         a process can die between a call's reservation and its record (the switch, told nothing, may never
         retry it), or before it retried an end's release that Redis did not take: the port would stay held
         until the tenant's counters are next rebuilt. A reservation is freed when two passes in a row found
-        it with no active call, so one still being recorded is left to its request."""
-        suspects: dict[tuple[int, str], int] = {}
-        freed = 0
+        it, with the same stamp, and no active call for it: one still being recorded is left to its request,
+        and one a retry took over (a new stamp) to the retry."""
+        suspects: dict[tuple[int, str], str] = {}
+        freed: list[str] = []
+        failed: list[tuple[int, Exception]] = []
         for account_id in await self.counters.accounts():
-            held = await self.counters.held(account_id)
-            if not held:
-                continue
-            # Read after the counters: a call recorded between the two reads is active here.
-            rows = await self.database.read(functools.partial(repository.active, user_id=account_id))
-            active = {row.call_id for row in rows}
-            for call_id, profile_id in held.items():
-                if call_id in active:
-                    continue
-                key = (account_id, call_id)
-                if self._suspects.get(key) != profile_id:
-                    suspects[key] = profile_id
-                elif await self.counters.release(account_id, profile_id, call_id):
-                    freed += 1
-                    logger.warning("call %s held a port with no active call: freed", call_id)
+            try:
+                await self._reconcile_account(account_id, suspects, freed)
+            except Exception as error:  # this tenant waits for the next pass, the others go on
+                failed.append((account_id, error))
+                suspects.update((key, stamp) for key, stamp in self._suspects.items() if key[0] == account_id)
         self._suspects = suspects
-        if freed and self.observer is not None:
-            self.observer.reservations_freed(freed)
-        return freed
+        if failed:
+            logger.warning(
+                "the counters of %d accounts could not be reconciled (account %s: %r); they are tried again",
+                len(failed),
+                *failed[0],
+            )
+        return len(freed)
+
+    async def _reconcile_account(self, account_id: int, suspects: dict[tuple[int, str], str], freed: list[str]) -> None:
+        held = await self.counters.held(account_id)
+        if not held:
+            return
+        # Read after the counters: a call recorded between the two reads is active here.
+        rows = await self.database.read(functools.partial(repository.active, user_id=account_id))
+        active = {row.call_id for row in rows}
+        for call_id, stamp in held.items():
+            if call_id in active:
+                continue
+            key = (account_id, call_id)
+            if self._suspects.get(key) != stamp:
+                suspects[key] = stamp
+            elif await self.counters.release_reservation(account_id, call_id, stamp):
+                freed.append(call_id)
+                logger.warning("call %s held a port with no active call: freed", call_id)
+                if self.observer is not None:
+                    self.observer.reservations_freed(1)
 
     async def _reconcile_forever(self) -> None:
         while True:

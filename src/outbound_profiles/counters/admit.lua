@@ -3,13 +3,16 @@
 -- Every key is the tenant's and carries its hash tag {acct:<id>}: one hash slot, so it runs on Redis Cluster.
 -- KEYS: 1 meta (hash: present, seq)  2 calls (hash: call_id -> profile)  3 ports (hash: profile -> held calls)
 --       4 the profile's CPS log (zset: a sequence number scored by time)  5 profiles with a CPS log (set)
---       6 the per-number count of this window occurrence (string; only when a per-number limit applies)
+--       6 stamps (hash: call_id -> the stamp of its reservation, new each time it is made or taken over)
+--       7 the per-number count of this window occurrence (string; only when a per-number limit applies)
 -- ARGV: 1 call_id  2 profile  3 now_ms  4 cutoff (now_ms - 1000)  5 cps  6 ports (-1: none)
 --       7 account ports (-1: none)  8 per-number limit (-1: none)  9 CPS log ttl ms  10 per-number ttl ms
 if redis.call('HEXISTS', KEYS[1], 'present') == 0 then
   return 'lost'  -- restarted or emptied: the caller restores the tenant from the database first
 end
 if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then
+  -- Taken over by a retry: a new stamp, so a reconcile that saw the old one frees nothing now.
+  redis.call('HSET', KEYS[6], ARGV[1], ARGV[3] .. ':' .. redis.call('HINCRBY', KEYS[1], 'seq', 1))
   return 'held'
 end
 local profile = ARGV[2]
@@ -17,7 +20,7 @@ local cld_limit = tonumber(ARGV[8])
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', ARGV[4])
 local cld_used = 0
 if cld_limit >= 0 then
-  cld_used = tonumber(redis.call('GET', KEYS[6]) or '0')
+  cld_used = tonumber(redis.call('GET', KEYS[7]) or '0')
   if cld_used >= cld_limit then
     return 'calls_per_cld_exceeded'
   end
@@ -38,9 +41,10 @@ redis.call('ZADD', KEYS[4], ARGV[3], seq)
 redis.call('PEXPIRE', KEYS[4], ARGV[9])
 redis.call('SADD', KEYS[5], profile)
 if cld_limit >= 0 then
-  redis.call('INCR', KEYS[6])
-  redis.call('PEXPIRE', KEYS[6], ARGV[10])
+  redis.call('INCR', KEYS[7])
+  redis.call('PEXPIRE', KEYS[7], ARGV[10])
 end
 redis.call('HSET', KEYS[2], ARGV[1], profile)
+redis.call('HSET', KEYS[6], ARGV[1], ARGV[3] .. ':' .. seq)
 redis.call('HINCRBY', KEYS[3], profile, 1)
 return 'ok'

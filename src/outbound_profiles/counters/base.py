@@ -83,7 +83,8 @@ class Counters(Protocol):
         ...
 
     async def admit(self, admission: Admission) -> Verdict:
-        """Check the limits in order and reserve all of them, or nothing. Raises CountersLost, CountersUnavailable."""
+        """Check the limits in order and reserve all of them, or nothing; for a call already held, give its
+        reservation a new stamp (a retry takes it over). Raises CountersLost, CountersUnavailable."""
         ...
 
     async def release(self, account_id: int, profile_id: int, call_id: str) -> bool:
@@ -117,9 +118,15 @@ class Counters(Protocol):
         """The tenants whose state the counters hold. Raises CountersUnavailable."""
         ...
 
-    async def held(self, account_id: int) -> dict[str, int] | None:
-        """The calls the tenant's counters hold a port for (call_id -> profile); None when its state is lost.
-        Raises CountersUnavailable."""
+    async def held(self, account_id: int) -> dict[str, str] | None:
+        """The calls the tenant's counters hold a port for, each with the stamp of its reservation (new each
+        time it is made, taken over by a retry, or restored); None when its state is lost. Raises
+        CountersUnavailable."""
+        ...
+
+    async def release_reservation(self, account_id: int, call_id: str, stamp: str) -> bool:
+        """`release`, only if the call's reservation still carries `stamp` (one taken over or made anew since
+        it was read is left alone). True if released. Raises CountersUnavailable."""
         ...
 
     async def close(self) -> None: ...

@@ -9,6 +9,7 @@ once their window has ended (a lazy sweep, at most once a second per tenant).
 
 from __future__ import annotations
 
+import itertools
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from outbound_profiles.counters.rule import InUse, first_refusal
 @dataclass(slots=True)
 class _Tenant:
     calls: dict[str, int] = field(default_factory=dict)  # held call_id -> its profile
+    stamps: dict[str, int] = field(default_factory=dict)  # held call_id -> the stamp of its reservation
     ports: dict[int, int] = field(default_factory=dict)  # profile -> held calls
     cps: dict[int, list[int]] = field(default_factory=dict)  # profile -> sorted times of its recent admissions
     cld: dict[tuple[int, str, int], int] = field(default_factory=dict)  # (profile, number, window end) -> admitted
@@ -44,6 +46,7 @@ class MemoryCounters:
 
     def __init__(self) -> None:
         self._tenants: dict[int, _Tenant] = {}
+        self._stamps = itertools.count(1)  # one sequence for the process: a stamp is never given twice
 
     def _tenant(self, account_id: int) -> _Tenant:
         tenant = self._tenants.get(account_id)
@@ -54,6 +57,7 @@ class MemoryCounters:
     async def admit(self, admission: Admission) -> Verdict:
         tenant = self._tenant(admission.account_id)
         if admission.call_id in tenant.calls:
+            tenant.stamps[admission.call_id] = next(self._stamps)
             return "held"
         now = admission.now_ms
         if now >= tenant.next_sweep_ms:
@@ -76,6 +80,7 @@ class MemoryCounters:
         if cld_key is not None:
             tenant.cld[cld_key] = in_use.cld_used + 1
         tenant.calls[admission.call_id] = profile
+        tenant.stamps[admission.call_id] = next(self._stamps)
         tenant.ports[profile] = in_use.profile_calls + 1
         return None
 
@@ -86,6 +91,7 @@ class MemoryCounters:
         profile = tenant.calls.pop(call_id, None)
         if profile is None:
             return False
+        del tenant.stamps[call_id]
         left = tenant.ports[profile] - 1
         if left > 0:
             tenant.ports[profile] = left
@@ -132,6 +138,7 @@ class MemoryCounters:
         tenant = _Tenant(cld={})
         for call in deduplicated(calls):
             tenant.calls[call.call_id] = call.profile_id
+            tenant.stamps[call.call_id] = next(self._stamps)
             tenant.ports[call.profile_id] = tenant.ports.get(call.profile_id, 0) + 1
             if call.started_ms > now_ms - CPS_WINDOW_MS:
                 insort(tenant.cps.setdefault(call.profile_id, []), call.started_ms)
@@ -140,9 +147,15 @@ class MemoryCounters:
     async def accounts(self) -> list[int]:
         return list(self._tenants)
 
-    async def held(self, account_id: int) -> dict[str, int] | None:
+    async def held(self, account_id: int) -> dict[str, str] | None:
         tenant = self._tenants.get(account_id)
-        return None if tenant is None else dict(tenant.calls)
+        return None if tenant is None else {call: str(stamp) for call, stamp in tenant.stamps.items()}
+
+    async def release_reservation(self, account_id: int, call_id: str, stamp: str) -> bool:
+        tenant = self._tenants.get(account_id)
+        if tenant is None or str(tenant.stamps.get(call_id)) != stamp:
+            return False
+        return await self.release(account_id, tenant.calls[call_id], call_id)
 
     async def close(self) -> None:
         self._tenants.clear()

@@ -10,8 +10,8 @@ that failed or timed out and opens a new one for the next command, so the counte
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from importlib import resources
 from typing import Any
 
@@ -39,7 +39,7 @@ CPS_TTL_MS = 60_000
 CLD_SLACK_MS = 60_000
 RESTORE_ATTEMPTS = 5
 MAX_CONNECTIONS = 64  # per process
-_ACCOUNT_OF_META = re.compile(r"\{acct:(\d+)\}:meta$")
+SCAN_COUNT = 1000  # entries per step of a scan: each step holds Redis up for a fraction of a millisecond
 _REASONS: dict[str, Reason] = {
     reason: reason
     for reason in (
@@ -49,6 +49,15 @@ _REASONS: dict[str, Reason] = {
         "account_ports_exhausted",
     )
 }
+
+
+@contextlib.contextmanager
+def _reached() -> Iterator[None]:
+    """Redis unreachable, slow or failing is CountersUnavailable."""
+    try:
+        yield
+    except (RedisError, OSError) as error:  # OSError: TimeoutError and socket errors redis-py lets through
+        raise CountersUnavailable(f"Redis: {error}") from error
 
 
 def _lua(name: str) -> str:
@@ -61,12 +70,12 @@ class RedisCounters:
     def __init__(self, client: Redis, *, prefix: str = "op") -> None:
         self._client = client
         self._prefix = prefix
+        self._tenants = f"{prefix}:tenants"  # the tenants whose state may be present (a set, in no tenant's slot)
         self._admit = client.register_script(_lua("admit.lua"))
         self._release = client.register_script(_lua("release.lua"))
         self._withdraw = client.register_script(_lua("withdraw.lua"))
         self._usage = client.register_script(_lua("usage.lua"))
         self._restore = client.register_script(_lua("restore.lua"))
-        self._held = client.register_script(_lua("held.lua"))
 
     @classmethod
     def from_url(cls, url: str, *, prefix: str = "op", socket_timeout: float = 0.5) -> RedisCounters:
@@ -88,10 +97,8 @@ class RedisCounters:
         return ":".join((self._prefix, f"{{acct:{account_id}}}", *map(str, parts)))
 
     async def _run(self, script: Any, keys: list[str], args: list[object]) -> Any:
-        try:
+        with _reached():
             return await script(keys=keys, args=args)
-        except (RedisError, OSError) as error:  # OSError: TimeoutError and socket errors redis-py lets through
-            raise CountersUnavailable(f"Redis: {error}") from error
 
     async def admit(self, admission: Admission) -> Verdict:
         account = admission.account_id
@@ -102,6 +109,7 @@ class RedisCounters:
             self._key(account, "ports"),
             self._key(account, "cps", profile),
             self._key(account, "cpsp"),
+            self._key(account, "stamps"),
         ]
         cld_limit = -1
         cld_ttl = 0
@@ -135,8 +143,12 @@ class RedisCounters:
         return _REASONS[answer]
 
     async def release(self, account_id: int, profile_id: int, call_id: str) -> bool:
-        keys = [self._key(account_id, "calls"), self._key(account_id, "ports")]
+        keys = [self._key(account_id, "calls"), self._key(account_id, "ports"), self._key(account_id, "stamps")]
         return bool(await self._run(self._release, keys, [call_id]))
+
+    async def release_reservation(self, account_id: int, call_id: str, stamp: str) -> bool:
+        keys = [self._key(account_id, "calls"), self._key(account_id, "ports"), self._key(account_id, "stamps")]
+        return bool(await self._run(self._release, keys, [call_id, stamp]))
 
     async def withdraw(self, admission: Admission) -> bool:
         account = admission.account_id
@@ -144,6 +156,7 @@ class RedisCounters:
             self._key(account, "calls"),
             self._key(account, "ports"),
             self._key(account, "cps", admission.profile_id),
+            self._key(account, "stamps"),
         ]
         cld_key = self._cld_key(admission)
         if cld_key is not None:
@@ -191,16 +204,18 @@ class RedisCounters:
             self._key(account_id, "calls"),
             self._key(account_id, "ports"),
             self._key(account_id, "cpsp"),
+            self._key(account_id, "stamps"),
         ]
+        # Listed before its state can be present, so `accounts` names every tenant that has one.
+        with _reached():
+            await self._client.sadd(self._tenants, str(account_id))  # type: ignore[misc]
         for _ in range(RESTORE_ATTEMPTS):
             # The profiles that have a CPS log now, so the script may declare each key it deletes.
-            try:
+            with _reached():
                 members = await self._client.smembers(base[3])  # type: ignore[misc]
-            except (RedisError, OSError) as error:
-                raise CountersUnavailable(f"Redis: {error}") from error
             named |= {int(member) for member in members}
             profiles = sorted(named)
-            args: list[object] = [now_ms - CPS_WINDOW_MS, CPS_TTL_MS, len(profiles), *profiles]
+            args: list[object] = [now_ms - CPS_WINDOW_MS, CPS_TTL_MS, now_ms, len(profiles), *profiles]
             for call in calls:
                 args += [call.call_id, call.profile_id, call.started_ms]
             keys = base + [self._key(account_id, "cps", profile) for profile in profiles]
@@ -209,20 +224,20 @@ class RedisCounters:
         raise CountersUnavailable(f"restoring account {account_id}: its profiles kept changing")
 
     async def accounts(self) -> list[int]:
-        # The prefix is matched literally: glob's special characters in it are escaped.
-        pattern = re.sub(r"([*?\[\]\\])", r"\\\1", self._prefix) + ":{acct:*}:meta"
-        try:
-            keys = [key async for key in self._client.scan_iter(match=pattern, count=1000)]
-        except (RedisError, OSError) as error:
-            raise CountersUnavailable(f"Redis: {error}") from error
-        return sorted({int(found.group(1)) for key in keys if (found := _ACCOUNT_OF_META.search(key))})
+        with _reached():
+            members = [member async for member in self._client.sscan_iter(self._tenants, count=SCAN_COUNT)]
+        return sorted(int(member) for member in members)
 
-    async def held(self, account_id: int) -> dict[str, int] | None:
-        keys = [self._key(account_id, "meta"), self._key(account_id, "calls")]
-        answer = await self._run(self._held, keys, [])
-        if answer is None:
-            return None
-        return {answer[i]: int(answer[i + 1]) for i in range(0, len(answer), 2)}
+    async def held(self, account_id: int) -> dict[str, str] | None:
+        # Read in pieces: one tenant's hundred thousand calls in one reply would hold Redis up, and time out.
+        meta, stamps = self._key(account_id, "meta"), self._key(account_id, "stamps")
+        with _reached():
+            if not await self._client.hexists(meta, "present"):  # type: ignore[misc]
+                return None
+            found = {call: stamp async for call, stamp in self._client.hscan_iter(stamps, count=SCAN_COUNT)}
+            if not await self._client.hexists(meta, "present"):  # type: ignore[misc]
+                return None  # lost meanwhile: what was read may be half of it
+        return found
 
     async def close(self) -> None:
         await self._client.aclose()
