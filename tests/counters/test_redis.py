@@ -191,3 +191,19 @@ def test_restart_pause_and_flush_of_redis(own_redis: PrivateRedis) -> None:
         await counters.close()
 
     asyncio.run(scenario())
+
+
+def test_a_stamp_of_no_held_call_is_dropped_when_the_reconcile_tries_it(redis_backend: Backend) -> None:
+    """An older version's release left the stamp of a call it released: listed, tried once, then gone."""
+    assert redis_backend.url is not None
+
+    async def scenario(counters: Counters) -> None:
+        await counters.restore(ACCOUNT, [], T0)
+        client = redis.Redis.from_url(str(redis_backend.url))
+        client.hset(f"{redis_backend.prefix}:{{acct:{ACCOUNT}}}:stamps", "gone", "1:1")
+        client.close()
+        assert await counters.held(ACCOUNT) == {"gone": "1:1"}
+        assert await counters.release_reservation(ACCOUNT, "gone", "1:1") is False
+        assert await counters.held(ACCOUNT) == {}
+
+    redis_backend.run(scenario)

@@ -5,6 +5,7 @@
 -- ARGV: 1 call_id  2 the stamp (optional)
 local profile = redis.call('HGET', KEYS[1], ARGV[1])
 if not profile then
+  redis.call('HDEL', KEYS[3], ARGV[1])  -- a stamp of no held call (an older version's release left it)
   return 0
 end
 if ARGV[2] and redis.call('HGET', KEYS[3], ARGV[1]) ~= ARGV[2] then
