@@ -177,6 +177,11 @@ def test_a_call_that_ends_during_the_download_is_left_out(
         ("-2+3+cmd|'/C calc'!A0", "'-2+3+cmd|'/C calc'!A0"),
         ("@SUM(A1)", "'@SUM(A1)"),
         ("=1+1", "'=1+1"),
+        (" =1+A1", "' =1+A1"),
+        ("\u00a0@SUM(A1)", "'\u00a0@SUM(A1)"),
+        ("\uff1dSUM(A1)", "'\uff1dSUM(A1)"),
+        ("\uff0bcmd|' /C calc'!A0", "'\uff0bcmd|' /C calc'!A0"),
+        (" +12025550123", " +12025550123"),
     ],
 )
 def test_what_the_switch_sent_is_never_a_formula_in_a_spreadsheet(

@@ -40,7 +40,9 @@ def render(row: Record) -> CdrOut:
 
 # The members a caller of the tenant's can choose (call id and numbers come from the SIP request).
 _SENT_BY_THE_SWITCH: Final = tuple(FIELDS.index(name) for name in ("call_id", "to", "from"))
-_FORMULA_START: Final = frozenset("=+-@\t\r")
+# What starts a formula: the signs, a tab or a carriage return, and the full-width signs some locales
+# read as the signs.
+_FORMULA_START: Final = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
 # Digits, spaces, brackets, dots and signs: arithmetic at most, with no function or reference to run.
 _PLAIN_NUMBER: Final = re.compile(r"[+-]?[0-9 ().+-]*")
 
@@ -132,9 +134,13 @@ def csv_text(rows: Sequence[Record]) -> bytes:
 
 
 def inert(value: str | None) -> str | None:
-    """`value` as a spreadsheet cannot run it: if it would be read as a formula (it starts with =, +,
-    -, @, a tab or a carriage return) and is not a plain number such as +12025550123 or
-    +1 (202) 555-0123, with a leading apostrophe."""
-    if value and value[0] in _FORMULA_START and not _PLAIN_NUMBER.fullmatch(value):
+    """`value` as a spreadsheet cannot run it: if it would be read as a formula (past any leading
+    spaces, which a spreadsheet may trim, it starts with =, +, -, @, their full-width forms, a tab or
+    a carriage return) and is not a plain number such as +12025550123 or +1 (202) 555-0123, with a
+    leading apostrophe."""
+    if not value:
+        return value
+    start = value.lstrip()
+    if start and start[0] in _FORMULA_START and not _PLAIN_NUMBER.fullmatch(start):
         return "'" + value
     return value
