@@ -319,3 +319,19 @@ def test_the_list_needs_credentials(endpoints: Endpoints) -> None:
     response = endpoints.client.get("/termination/endpoints")
 
     assert response.status_code == 401
+
+
+def test_a_bad_query_and_a_refused_idempotency_key_are_one_400(endpoints: Endpoints) -> None:
+    connection_id = endpoints.connection_id()
+    key = {**endpoints.headers, "Idempotency-Key": "k-1"}
+    first = endpoints.client.post(
+        "/termination/endpoints", json={"name": "a", "connection_ids": [connection_id]}, headers=key
+    )
+    assert first.status_code == 200, first.text
+
+    again = endpoints.client.post(
+        "/termination/endpoints?colour=red", json={"name": "b", "connection_ids": [connection_id]}, headers=key
+    )
+
+    assert again.status_code == 400, again.text
+    assert [e["source"] for e in again.json()["errors"]] == [{"parameter": "colour"}, {"parameter": "Idempotency-Key"}]

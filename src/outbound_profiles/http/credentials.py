@@ -80,8 +80,8 @@ async def as_user(
         # The body's problems are reported with the query's: the work runs to find them, and is undone.
         try:
             work(connection, account)
-        except (InvalidRequest, Unprocessable) as error:
-            raise type(error)([*refused.items(), *error.problems][:MAX_PROBLEMS]) from None
+        except (InvalidRequest, Unprocessable) as error:  # a 400 with all of them, as the query's alone
+            raise InvalidRequest([*refused.items(), *error.problems][:MAX_PROBLEMS]) from None
         except ApiError:
             pass  # another answer (a 404, say): the query's 400 comes first, as it always did
         refused.raise_if_any()
