@@ -11,6 +11,8 @@ _VARIABLES = (
     "OUTBOUND_PROFILES_SQLITE_SYNCHRONOUS",
     "OUTBOUND_PROFILES_DATABASE_POOL_SIZE",
     "OUTBOUND_PROFILES_LOG_LEVEL",
+    "OUTBOUND_PROFILES_REDIS_URL",
+    "OUTBOUND_PROFILES_REDIS_CLUSTER",
 )
 
 
@@ -69,3 +71,32 @@ def test_common_database_url_spellings_are_accepted(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("OUTBOUND_PROFILES_DATABASE_URL", given)
 
     assert Settings.from_env(dotenv=False).database_url == used
+
+
+def test_a_redis_cluster_is_named_by_one_of_its_nodes(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings.from_env(dotenv=False).redis_cluster is False
+    monkeypatch.setenv("OUTBOUND_PROFILES_REDIS_URL", "redis://node-1:7000")
+    monkeypatch.setenv("OUTBOUND_PROFILES_REDIS_CLUSTER", "ON")
+
+    settings = Settings.from_env(dotenv=False)
+
+    assert (settings.redis_url, settings.redis_cluster) == ("redis://node-1:7000", True)
+
+
+@pytest.mark.parametrize(
+    ("url", "cluster", "says"),
+    [
+        (None, "on", "needs OUTBOUND_PROFILES_REDIS_URL"),
+        ("redis://node-1:7000/3", "on", "database other than 0"),
+        ("redis://node-1:7000", "yes", "must be on or off"),
+    ],
+)
+def test_a_redis_cluster_setting_that_cannot_work_is_refused(
+    monkeypatch: pytest.MonkeyPatch, url: str | None, cluster: str, says: str
+) -> None:
+    if url is not None:
+        monkeypatch.setenv("OUTBOUND_PROFILES_REDIS_URL", url)
+    monkeypatch.setenv("OUTBOUND_PROFILES_REDIS_CLUSTER", cluster)
+
+    with pytest.raises(ValueError, match=says):
+        Settings.from_env(dotenv=False)

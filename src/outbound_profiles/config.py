@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, TypeVar
+from urllib.parse import urlsplit
 
 from dotenv import load_dotenv
 
@@ -46,6 +47,7 @@ def load_env_file() -> None:
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     redis_url: str | None = None
+    redis_cluster: bool = False  # redis_url names a node of a Redis Cluster
     # NORMAL in WAL mode survives a crash of the process; a power loss may lose the last
     # transactions that were acknowledged. FULL syncs every commit (slower, nothing lost).
     sqlite_synchronous: SqliteSynchronous = "NORMAL"
@@ -103,6 +105,18 @@ class Settings:
         failure = os.environ.get("OUTBOUND_PROFILES_COUNTERS_FAILURE", "closed").lower()
         if failure not in ("closed", "open"):
             raise ConfigurationError(f"OUTBOUND_PROFILES_COUNTERS_FAILURE must be closed or open, not {failure!r}")
+        redis_url = os.environ.get("OUTBOUND_PROFILES_REDIS_URL") or None
+        redis_cluster = os.environ.get("OUTBOUND_PROFILES_REDIS_CLUSTER", "off").lower()
+        if redis_cluster not in ("on", "off"):
+            raise ConfigurationError(f"OUTBOUND_PROFILES_REDIS_CLUSTER must be on or off, not {redis_cluster!r}")
+        if redis_cluster == "on" and redis_url is None:
+            raise ConfigurationError(
+                "OUTBOUND_PROFILES_REDIS_CLUSTER=on needs OUTBOUND_PROFILES_REDIS_URL (a node of it)"
+            )
+        if redis_cluster == "on" and urlsplit(redis_url or "").path.strip("/") not in ("", "0"):
+            raise ConfigurationError(
+                "OUTBOUND_PROFILES_REDIS_URL names a database other than 0, which a Redis Cluster does not have"
+            )
         data_plane = os.environ.get("OUTBOUND_PROFILES_DATA_PLANE", "on").lower()
         if data_plane not in ("on", "off"):
             raise ConfigurationError(f"OUTBOUND_PROFILES_DATA_PLANE must be on or off, not {data_plane!r}")
@@ -110,7 +124,8 @@ class Settings:
             **{name: value for name, value in limits.items() if value is not None},  # type: ignore[arg-type]
             database_pool_size=int(pool_size),
             database_url=database_url(os.environ.get("OUTBOUND_PROFILES_DATABASE_URL") or DEFAULT_DATABASE_URL),
-            redis_url=os.environ.get("OUTBOUND_PROFILES_REDIS_URL") or None,
+            redis_url=redis_url,
+            redis_cluster=redis_cluster == "on",
             sqlite_synchronous=synchronous,  # type: ignore[arg-type]
             log_level=log_level,
             v2_unknown_fields=unknown,  # type: ignore[arg-type]

@@ -9,18 +9,41 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.counters.harness import Backend, PrivateRedis, private_redis, redis_url
+from tests.counters.harness import Backend, PrivateCluster, PrivateRedis, private_redis, redis_url
 from tests.redis_pass import REQUIRE_REDIS
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(
+    params=["memory", pytest.param("redis", marks=pytest.mark.redis), pytest.param("cluster", marks=pytest.mark.redis)]
+)
 def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
     if request.param == "memory":
         yield Backend("memory")
         return
-    found = Backend("redis", redis_url())
+    if request.param == "cluster":
+        cluster: PrivateCluster = request.getfixturevalue("redis_cluster")
+        found = Backend("cluster", cluster.url, cluster=True)
+    else:
+        found = Backend("redis", redis_url())
     yield found
     found.delete_keys()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateCluster]:
+    """A Redis Cluster of three nodes, for the run; left out when Redis is not installed (an error when
+    Redis is required)."""
+    server, cli = shutil.which("redis-server"), shutil.which("redis-cli")
+    if server is None or cli is None:
+        if REQUIRE_REDIS:
+            pytest.fail("OUTBOUND_PROFILES_TEST_REQUIRE_REDIS=1 but redis-server or redis-cli is not installed")
+        pytest.skip("redis-server or redis-cli is not installed")
+    cluster = PrivateCluster(server, cli, str(tmp_path_factory.mktemp("redis-cluster")))
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -17,6 +18,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TypeVar
 
 import redis
@@ -51,12 +53,13 @@ class Backend:
     name: str
     url: str | None = None
     prefix: str = field(default_factory=lambda: f"test-{uuid.uuid4().hex[:12]}")
+    cluster: bool = False  # url names a node of a Redis Cluster
 
     def open(self) -> Counters:
         if self.url is None:
             return MemoryCounters()
         # A generous timeout: 120 concurrent admits open 120 connections on a machine that may be busy.
-        return RedisCounters.from_url(self.url, prefix=self.prefix, socket_timeout=5)
+        return RedisCounters.from_url(self.url, prefix=self.prefix, socket_timeout=5, cluster=self.cluster)
 
     async def lose(self, counters: Counters) -> Counters:
         """The counters as after a restart of their store: a new process, or an emptied Redis."""
@@ -69,11 +72,10 @@ class Backend:
     def delete_keys(self) -> None:
         if self.url is None:
             return
-        client = redis.Redis.from_url(self.url)
+        client = redis.RedisCluster.from_url(self.url) if self.cluster else redis.Redis.from_url(self.url)
         try:
-            keys = list(client.scan_iter(match=f"{self.prefix}:*", count=1000))
-            if keys:
-                client.delete(*keys)
+            for key in list(client.scan_iter(match=f"{self.prefix}:*", count=1000)):
+                client.delete(key)  # one at a time: a cluster's keys are in many slots
         finally:
             client.close()
 
@@ -136,3 +138,75 @@ def private_redis() -> Iterator[PrivateRedis]:
         yield server
     finally:
         server.stop()
+
+
+class PrivateCluster:
+    """A Redis Cluster of the test run's own: three masters (redis-server in cluster mode, in memory only),
+    its slots shared out by `redis-cli --cluster create`."""
+
+    def __init__(self, server: str, cli: str, folder: str) -> None:
+        self.server, self.cli, self.folder = server, cli, folder
+        self.ports = [_cluster_port() for _ in range(3)]
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.ports[0]}/0"
+
+    def start(self) -> None:
+        for port in self.ports:
+            self.processes.append(
+                subprocess.Popen(
+                    [
+                        *(self.server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"),
+                        *("--cluster-enabled", "yes", "--cluster-config-file", f"{self.folder}/nodes-{port}.conf"),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        for port in self.ports:
+            _wait_for(partial(_answers, f"redis://127.0.0.1:{port}/0"), f"node {port} to start")
+        nodes = [f"127.0.0.1:{port}" for port in self.ports]
+        subprocess.run(
+            [self.cli, "--cluster", "create", *nodes, "--cluster-replicas", "0", "--cluster-yes"],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        client = redis.Redis(port=self.ports[0], decode_responses=True)
+        try:
+            _wait_for(lambda: "'cluster_state': 'ok'" in str(client.cluster("INFO")), "the cluster to be ready")
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.kill()
+            process.wait(timeout=10)
+        self.processes = []
+
+
+def _answers(url: str) -> bool:
+    return find_redis(url) is None
+
+
+def _cluster_port() -> int:
+    """A free port whose cluster bus port (10,000 more, so at most 65,535) is free too."""
+    while True:
+        port = random.randint(20_000, 55_535)
+        try:
+            with socket.socket() as first, socket.socket() as second:
+                first.bind(("127.0.0.1", port))
+                second.bind(("127.0.0.1", port + 10_000))
+        except OSError:
+            continue
+        return port
+
+
+def _wait_for(ready: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 20
+    while not ready():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out waiting for {what}")
+        time.sleep(0.05)

@@ -40,5 +40,5 @@ def from_settings(settings: Settings) -> Counters:
     if settings.redis_url:
         from outbound_profiles.counters.redis import RedisCounters  # redis-py is imported only when Redis is used
 
-        return RedisCounters.from_url(settings.redis_url)
+        return RedisCounters.from_url(settings.redis_url, cluster=settings.redis_cluster)
     return MemoryCounters()

@@ -16,8 +16,10 @@ from importlib import resources
 from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.commands.core import AsyncScript
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
@@ -39,6 +41,7 @@ CPS_TTL_MS = 60_000
 CLD_SLACK_MS = 60_000
 RESTORE_ATTEMPTS = 5
 MAX_CONNECTIONS = 64  # per process
+MAX_CLUSTER_CONNECTIONS = 1024  # per process and node of a Redis Cluster
 SCAN_COUNT = 1000  # entries per step of a scan: each step holds Redis up for a fraction of a millisecond
 _REASONS: dict[str, Reason] = {
     reason: reason
@@ -60,25 +63,46 @@ def _reached() -> Iterator[None]:
         raise CountersUnavailable(f"Redis: {error}") from error
 
 
-def _lua(name: str) -> str:
-    return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+def _script(client: Redis | RedisCluster, name: str) -> AsyncScript:
+    """The script `name` (a `.lua` file beside this module), registered with the client."""
+    source = resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+    # A cluster client runs scripts too (on the node of their first key's slot); redis-py types it for Redis.
+    return client.register_script(source)  # type: ignore[misc]
 
 
 class RedisCounters:
     shared = True
 
-    def __init__(self, client: Redis, *, prefix: str = "op") -> None:
+    def __init__(self, client: Redis | RedisCluster, *, prefix: str = "op") -> None:
         self._client = client
         self._prefix = prefix
         self._tenants = f"{prefix}:tenants"  # the tenants whose state may be present (a set, in no tenant's slot)
-        self._admit = client.register_script(_lua("admit.lua"))
-        self._release = client.register_script(_lua("release.lua"))
-        self._withdraw = client.register_script(_lua("withdraw.lua"))
-        self._usage = client.register_script(_lua("usage.lua"))
-        self._restore = client.register_script(_lua("restore.lua"))
+        self._admit = _script(client, "admit.lua")
+        self._release = _script(client, "release.lua")
+        self._withdraw = _script(client, "withdraw.lua")
+        self._usage = _script(client, "usage.lua")
+        self._restore = _script(client, "restore.lua")
 
     @classmethod
-    def from_url(cls, url: str, *, prefix: str = "op", socket_timeout: float = 0.5) -> RedisCounters:
+    def from_url(
+        cls, url: str, *, prefix: str = "op", socket_timeout: float = 0.5, cluster: bool = False
+    ) -> RedisCounters:
+        """Counters at `url`: one Redis server, or with `cluster` a Redis Cluster that `url` names one node
+        of (the client finds the others, and sends each tenant's scripts to the node of its slot)."""
+        # One immediate retry on a broken connection (a pooled one that Redis closed when it restarted);
+        # none on a timeout: Redis is slow, and the caller must decide within its own budget.
+        retry = Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
+        if cluster:
+            client = RedisCluster.from_url(
+                url,
+                # Per node; past it a command fails (CountersUnavailable) where a single server's pool waits.
+                max_connections=MAX_CLUSTER_CONNECTIONS,
+                socket_timeout=socket_timeout,
+                socket_connect_timeout=socket_timeout,
+                retry=retry,
+                decode_responses=True,
+            )
+            return cls(client, prefix=prefix)
         # A bounded pool: a burst waits for a connection (up to the timeout) instead of opening one each.
         pool = BlockingConnectionPool.from_url(
             url,
@@ -86,9 +110,7 @@ class RedisCounters:
             timeout=socket_timeout,
             socket_timeout=socket_timeout,
             socket_connect_timeout=socket_timeout,
-            # One immediate retry on a broken connection (a pooled one that Redis closed when it restarted);
-            # none on a timeout: Redis is slow, and the caller must decide within its own budget.
-            retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+            retry=retry,
             decode_responses=True,
         )
         return cls(Redis.from_pool(pool), prefix=prefix)  # the client owns the pool: closing it closes them
