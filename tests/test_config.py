@@ -88,6 +88,8 @@ def test_a_redis_cluster_is_named_by_one_of_its_nodes(monkeypatch: pytest.Monkey
     [
         (None, "on", "needs OUTBOUND_PROFILES_REDIS_URL"),
         ("redis://node-1:7000/3", "on", "database other than 0"),
+        ("redis://node-1:7000?db=3", "on", "database other than 0"),
+        ("unix:///run/redis.sock", "on", "redis:// or rediss://"),
         ("redis://node-1:7000", "yes", "must be on or off"),
     ],
 )

@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from dotenv import load_dotenv
 
@@ -113,10 +113,8 @@ class Settings:
             raise ConfigurationError(
                 "OUTBOUND_PROFILES_REDIS_CLUSTER=on needs OUTBOUND_PROFILES_REDIS_URL (a node of it)"
             )
-        if redis_cluster == "on" and urlsplit(redis_url or "").path.strip("/") not in ("", "0"):
-            raise ConfigurationError(
-                "OUTBOUND_PROFILES_REDIS_URL names a database other than 0, which a Redis Cluster does not have"
-            )
+        if redis_cluster == "on" and redis_url is not None:
+            _check_cluster_url(redis_url)
         data_plane = os.environ.get("OUTBOUND_PROFILES_DATA_PLANE", "on").lower()
         if data_plane not in ("on", "off"):
             raise ConfigurationError(f"OUTBOUND_PROFILES_DATA_PLANE must be on or off, not {data_plane!r}")
@@ -131,6 +129,17 @@ class Settings:
             v2_unknown_fields=unknown,  # type: ignore[arg-type]
             counters_failure=failure,  # type: ignore[arg-type]
             data_plane=data_plane == "on",
+        )
+
+
+def _check_cluster_url(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss"):
+        raise ConfigurationError("OUTBOUND_PROFILES_REDIS_URL: a Redis Cluster is reached by redis:// or rediss://")
+    database = parts.path.strip("/") or dict(parse_qsl(parts.query)).get("db", "0")
+    if database != "0":
+        raise ConfigurationError(
+            "OUTBOUND_PROFILES_REDIS_URL names a database other than 0, which a Redis Cluster does not have"
         )
 
 

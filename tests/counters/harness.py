@@ -146,7 +146,7 @@ class PrivateCluster:
 
     def __init__(self, server: str, cli: str, folder: str) -> None:
         self.server, self.cli, self.folder = server, cli, folder
-        self.ports = [_cluster_port() for _ in range(3)]
+        self.ports = _cluster_ports(3)
         self.processes: list[subprocess.Popen[bytes]] = []
 
     @property
@@ -191,17 +191,23 @@ def _answers(url: str) -> bool:
     return find_redis(url) is None
 
 
-def _cluster_port() -> int:
-    """A free port whose cluster bus port (10,000 more, so at most 65,535) is free too."""
+def _cluster_ports(count: int) -> list[int]:
+    """Free ports for `count` nodes, each with its cluster bus port (10,000 more, so at most 65,535) free
+    too, and none of them another node's bus port."""
     while True:
-        port = random.randint(20_000, 55_535)
+        ports = [random.randint(20_000, 55_535) for _ in range(count)]
+        taken = [*ports, *(port + 10_000 for port in ports)]
+        if len(set(taken)) == len(taken) and all(map(_free, taken)):
+            return ports
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as probe:
         try:
-            with socket.socket() as first, socket.socket() as second:
-                first.bind(("127.0.0.1", port))
-                second.bind(("127.0.0.1", port + 10_000))
+            probe.bind(("127.0.0.1", port))
         except OSError:
-            continue
-        return port
+            return False
+    return True
 
 
 def _wait_for(ready: Callable[[], bool], what: str) -> None:

@@ -3,6 +3,8 @@ as on one Redis server (the counters' contract runs on a cluster too, in test_co
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 import redis
 from litestar.testing import TestClient
@@ -13,9 +15,10 @@ from outbound_profiles.config import Settings
 from outbound_profiles.db.database import Database
 from tests.authorizations.conftest import Switch
 from tests.conftest import Api, TenantFactory
+from tests.counters.conftest import UNCLOSED_SOCKETS
 from tests.counters.harness import PrivateCluster
 
-pytestmark = pytest.mark.redis
+pytestmark = [pytest.mark.redis, UNCLOSED_SOCKETS]
 
 
 def test_tenants_on_every_node_of_a_cluster_get_exactly_their_ports(
@@ -44,4 +47,5 @@ def test_tenants_on_every_node_of_a_cluster_get_exactly_their_ports(
         for key in keys:
             node.delete(key)
         node.close()
+    gc.collect()
     assert holding > 1, "every tenant's keys fell on one node: the test shows nothing of the cluster"

@@ -11,17 +11,19 @@ that failed or timed out and opens a new one for the next command, so the counte
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import re
 from collections.abc import Iterator, Sequence
 from importlib import resources
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.commands.core import AsyncScript
+from redis.exceptions import ClusterDownError, NoScriptError, RedisClusterException, RedisError, SlotNotCoveredError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
 
 from outbound_profiles.counters.base import (
     CPS_WINDOW_MS,
@@ -43,6 +45,8 @@ RESTORE_ATTEMPTS = 5
 MAX_CONNECTIONS = 64  # per process
 MAX_CLUSTER_CONNECTIONS = 1024  # per process and node of a Redis Cluster
 SCAN_COUNT = 1000  # entries per step of a scan: each step holds Redis up for a fraction of a millisecond
+_WHOLE = "whole"  # in the list of tenants once a scan has listed them all (no tenant id is a word)
+_ACCOUNT_OF_META = re.compile(r"\{acct:(\d+)\}:meta$")
 _REASONS: dict[str, Reason] = {
     reason: reason
     for reason in (
@@ -59,15 +63,54 @@ def _reached() -> Iterator[None]:
     """Redis unreachable, slow or failing is CountersUnavailable."""
     try:
         yield
-    except (RedisError, OSError) as error:  # OSError: TimeoutError and socket errors redis-py lets through
+    # OSError: TimeoutError and socket errors redis-py lets through; RedisClusterException: no node of a
+    # cluster could be reached (it is not a RedisError).
+    except (RedisError, RedisClusterException, OSError) as error:
         raise CountersUnavailable(f"Redis: {error}") from error
 
 
-def _script(client: Redis | RedisCluster, name: str) -> AsyncScript:
-    """The script `name` (a `.lua` file beside this module), registered with the client."""
-    source = resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
-    # A cluster client runs scripts too (on the node of their first key's slot); redis-py types it for Redis.
-    return client.register_script(source)  # type: ignore[misc]
+def seed_nodes(url: str) -> tuple[str, list[ClusterNode]]:
+    """A cluster's URL with several nodes (`redis://user:pass@host-1:6379,host-2:6379/0`): the URL of the
+    first, and the others (the first's credentials and TLS apply to all)."""
+    parts = urlsplit(url)
+    credentials, _, hosts = parts.netloc.rpartition("@")
+    first, *others = hosts.split(",")
+    nodes = []
+    for other in others:
+        host, _, port = other.rpartition(":")
+        nodes.append(ClusterNode(host.strip("[]") or other, int(port) if port.isdigit() else 6379))
+    netloc = f"{credentials}@{first}" if credentials else first
+    return urlunsplit(parts._replace(netloc=netloc)), nodes
+
+
+def _glob_escaped(text: str) -> str:
+    """`text` matched literally in a SCAN pattern."""
+    return re.sub(r"([*?\[\]\\])", r"\\\1", text)
+
+
+class _Script:
+    """A Lua script (a `.lua` file beside this module) run by its SHA1; a node that lacks it (NOSCRIPT: it
+    restarted, or a replica took over) is sent it whole, and caches it. redis-py's own script objects load
+    a script on every node of a cluster first, so one node down refused the tenants of the others."""
+
+    def __init__(self, client: Redis | RedisCluster, name: str) -> None:
+        self._client = client
+        self._source = resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+        self._sha = hashlib.sha1(self._source.encode(), usedforsecurity=False).hexdigest()
+
+    async def __call__(self, keys: list[str], args: list[object]) -> Any:
+        words: list[Any] = [*keys, *args]
+        try:
+            return await self._client.evalsha(self._sha, len(keys), *words)  # type: ignore[misc]
+        except NoScriptError:
+            return await self._client.eval(self._source, len(keys), *words)  # type: ignore[misc]
+
+
+class _Cluster(RedisCluster):
+    """A cluster client that tries a command again where a single server's does (a broken connection, the
+    cluster reorganising), but not after a timeout: a slow node is the caller's to judge, within its budget."""
+
+    ERRORS_ALLOW_RETRY = (RedisConnectionError, ClusterDownError, SlotNotCoveredError)  # type: ignore[assignment]
 
 
 class RedisCounters:
@@ -77,24 +120,28 @@ class RedisCounters:
         self._client = client
         self._prefix = prefix
         self._tenants = f"{prefix}:tenants"  # the tenants whose state may be present (a set, in no tenant's slot)
-        self._admit = _script(client, "admit.lua")
-        self._release = _script(client, "release.lua")
-        self._withdraw = _script(client, "withdraw.lua")
-        self._usage = _script(client, "usage.lua")
-        self._restore = _script(client, "restore.lua")
+        self._listed_whole = True  # False: a tenant of this process may be missing from the list
+        self._admit = _Script(client, "admit.lua")
+        self._release = _Script(client, "release.lua")
+        self._withdraw = _Script(client, "withdraw.lua")
+        self._usage = _Script(client, "usage.lua")
+        self._restore = _Script(client, "restore.lua")
 
     @classmethod
     def from_url(
         cls, url: str, *, prefix: str = "op", socket_timeout: float = 0.5, cluster: bool = False
     ) -> RedisCounters:
-        """Counters at `url`: one Redis server, or with `cluster` a Redis Cluster that `url` names one node
-        of (the client finds the others, and sends each tenant's scripts to the node of its slot)."""
+        """Counters at `url`: one Redis server, or with `cluster` a Redis Cluster that `url` names nodes of
+        (`redis://host-1:6379,host-2:6379`; the client finds the others, and sends each tenant's scripts to
+        the node of its slot)."""
         # One immediate retry on a broken connection (a pooled one that Redis closed when it restarted);
         # none on a timeout: Redis is slow, and the caller must decide within its own budget.
         retry = Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
         if cluster:
-            client = RedisCluster.from_url(
-                url,
+            first, others = seed_nodes(url)
+            client = _Cluster.from_url(
+                first,
+                startup_nodes=others,  # tried too if the first cannot be reached
                 # Per node; past it a command fails (CountersUnavailable) where a single server's pool waits.
                 max_connections=MAX_CLUSTER_CONNECTIONS,
                 socket_timeout=socket_timeout,
@@ -118,9 +165,9 @@ class RedisCounters:
     def _key(self, account_id: int, *parts: object) -> str:
         return ":".join((self._prefix, f"{{acct:{account_id}}}", *map(str, parts)))
 
-    async def _run(self, script: Any, keys: list[str], args: list[object]) -> Any:
+    async def _run(self, script: _Script, keys: list[str], args: list[object]) -> Any:
         with _reached():
-            return await script(keys=keys, args=args)
+            return await script(keys, args)
 
     async def admit(self, admission: Admission) -> Verdict:
         account = admission.account_id
@@ -228,9 +275,14 @@ class RedisCounters:
             self._key(account_id, "cpsp"),
             self._key(account_id, "stamps"),
         ]
-        # Listed before its state can be present, so `accounts` names every tenant that has one.
-        with _reached():
-            await self._client.sadd(self._tenants, str(account_id))  # type: ignore[misc]
+        # Listed before its state can be present, so `accounts` names every tenant that has one. On a cluster
+        # the list may be on a node that is down: the tenant's own node decides, and the next `accounts`
+        # looks for the tenants that may be missing from the list.
+        try:
+            with _reached():
+                await self._client.sadd(self._tenants, str(account_id))  # type: ignore[misc]
+        except CountersUnavailable:
+            self._listed_whole = False
         for _ in range(RESTORE_ATTEMPTS):
             # The profiles that have a CPS log now, so the script may declare each key it deletes.
             with _reached():
@@ -247,8 +299,17 @@ class RedisCounters:
 
     async def accounts(self) -> list[int]:
         with _reached():
-            members = [member async for member in self._client.sscan_iter(self._tenants, count=SCAN_COUNT)]
-        return sorted(int(member) for member in members)
+            members = {member async for member in self._client.sscan_iter(self._tenants, count=SCAN_COUNT)}
+            if _WHOLE not in members or not self._listed_whole:
+                # The list is new, or was lost (on a cluster, with the node that holds it, while other nodes
+                # kept their tenants): the tenants are found by their markers, once, and listed again.
+                pattern = _glob_escaped(self._prefix) + ":{acct:*}:meta"
+                keys = [key async for key in self._client.scan_iter(match=pattern, count=SCAN_COUNT)]
+                found = {found.group(1) for key in keys if (found := _ACCOUNT_OF_META.search(key))}
+                await self._client.sadd(self._tenants, *found, _WHOLE)  # type: ignore[misc]
+                members |= found
+                self._listed_whole = True
+        return sorted(int(member) for member in members if member != _WHOLE)
 
     async def held(self, account_id: int) -> dict[str, str] | None:
         # Read in pieces: one tenant's hundred thousand calls in one reply would hold Redis up, and time out.
