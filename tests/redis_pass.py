@@ -6,6 +6,7 @@ conftest, so that it applies to every directory's tests."""
 from __future__ import annotations
 
 import os
+import shutil
 from typing import Any
 
 import pytest
@@ -15,6 +16,19 @@ from tests.counters.harness import find_redis, redis_url
 REQUIRE_REDIS = os.environ.get("OUTBOUND_PROFILES_TEST_REQUIRE_REDIS") == "1"
 _MISSING = pytest.StashKey[str | None]()
 _LEFT_OUT = pytest.StashKey[int]()
+
+
+def installed(*commands: str) -> list[str]:
+    """The paths of Redis's own commands a test starts itself (its private servers); without them the test
+    is left out, saying what to install (an error when the Redis pass is required)."""
+    paths = [shutil.which(command) for command in commands]
+    missing = [command for command, path in zip(commands, paths, strict=True) if path is None]
+    if missing:
+        why = f"{' and '.join(missing)} not installed (apt-get install redis-server)"
+        if REQUIRE_REDIS:
+            pytest.fail(f"OUTBOUND_PROFILES_TEST_REQUIRE_REDIS=1 but {why}")
+        pytest.skip(f"this test starts Redis servers of its own: {why}")
+    return [path for path in paths if path is not None]
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -6,9 +6,7 @@ what the switches were told."""
 from __future__ import annotations
 
 import asyncio
-import os
 import random
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -25,6 +23,7 @@ from outbound_profiles.config import Settings
 from outbound_profiles.db.database import Database
 from tests.authorizations.test_live import Scene
 from tests.live import LiveServer, crash, free_port, live_server
+from tests.redis_pass import installed
 
 SWITCHES = 16
 LEASE_S = "4"  # short, so the calls written but never answered (cut off by the fault) expire soon
@@ -156,11 +155,7 @@ def test_a_sigkill_of_the_service_under_load_leaves_exactly_one_record_per_allow
 @pytest.fixture
 def own_redis(tmp_path: Path) -> Iterator[tuple[str, Any]]:
     """A Redis server of this test's own (in memory only), which it may kill and start again."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        if os.environ.get("OUTBOUND_PROFILES_TEST_REQUIRE_REDIS") == "1":
-            pytest.fail("redis-server is not installed, and the Redis pass is required")
-        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    [binary] = installed("redis-server")
     port = free_port()
     command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
     processes: list[subprocess.Popen[bytes]] = []

@@ -5,13 +5,12 @@ in one line; OUTBOUND_PROFILES_TEST_REQUIRE_REDIS=1 (as CI sets) makes that an e
 from __future__ import annotations
 
 import gc
-import shutil
 from collections.abc import Iterator
 
 import pytest
 
 from tests.counters.harness import Backend, PrivateCluster, PrivateRedis, private_redis, redis_url
-from tests.redis_pass import REQUIRE_REDIS
+from tests.redis_pass import installed
 
 # redis-py may drop a connection to a cluster node without closing its socket: the sockets are collected
 # as each cluster test ends, and their warnings left unsaid, not blamed on whichever test comes next.
@@ -43,7 +42,8 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
 def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateCluster]:
     """A Redis Cluster of three nodes, for the run; left out when Redis is not installed (an error when
     Redis is required)."""
-    cluster = PrivateCluster(*cluster_binaries(), str(tmp_path_factory.mktemp("redis-cluster")))
+    server, cli = installed("redis-server", "redis-cli")
+    cluster = PrivateCluster(server, cli, str(tmp_path_factory.mktemp("redis-cluster")))
     try:
         cluster.start()
         yield cluster
@@ -61,19 +61,6 @@ def redis_backend() -> Iterator[Backend]:
 @pytest.fixture
 def own_redis() -> Iterator[PrivateRedis]:
     """A redis-server of this test's own; left out when none is installed (an error when Redis is required)."""
-    if shutil.which("redis-server") is None:
-        if REQUIRE_REDIS:
-            pytest.fail("OUTBOUND_PROFILES_TEST_REQUIRE_REDIS=1 but redis-server is not installed")
-        pytest.skip("redis-server is not installed")
+    installed("redis-server")
     with private_redis() as server:
         yield server
-
-
-def cluster_binaries() -> tuple[str, str]:
-    """redis-server and redis-cli; the test is left out without them (an error when Redis is required)."""
-    server, cli = shutil.which("redis-server"), shutil.which("redis-cli")
-    if server is None or cli is None:
-        if REQUIRE_REDIS:
-            pytest.fail("OUTBOUND_PROFILES_TEST_REQUIRE_REDIS=1 but redis-server or redis-cli is not installed")
-        pytest.skip("redis-server or redis-cli is not installed")
-    return server, cli

@@ -25,8 +25,9 @@ from outbound_profiles.counters.redis import RedisCounters
 from outbound_profiles.db.database import Database
 from tests.authorizations.conftest import Switch
 from tests.conftest import Api, TenantFactory
-from tests.counters.conftest import UNCLOSED_SOCKETS, cluster_binaries
+from tests.counters.conftest import UNCLOSED_SOCKETS
 from tests.counters.harness import PrivateCluster, free_port
+from tests.redis_pass import installed
 
 pytestmark = [pytest.mark.redis, UNCLOSED_SOCKETS]  # collected as each test ends (`own_cluster`)
 T0 = 1_800_000_000_000
@@ -35,7 +36,8 @@ T0 = 1_800_000_000_000
 @pytest.fixture
 def own_cluster(tmp_path: Path) -> Iterator[PrivateCluster]:
     """A cluster of the test's own, created but not started: the test starts, pauses and kills it."""
-    cluster = PrivateCluster(*cluster_binaries(), str(tmp_path))
+    server, cli = installed("redis-server", "redis-cli")
+    cluster = PrivateCluster(server, cli, str(tmp_path))
     try:
         yield cluster
     finally:
