@@ -11,6 +11,7 @@ import socket
 import time
 from collections import Counter as Tally
 from multiprocessing.synchronize import Barrier
+from typing import Any
 
 import pytest
 import redis
@@ -205,5 +206,27 @@ def test_a_stamp_of_no_held_call_is_dropped_when_the_reconcile_tries_it(redis_ba
         assert await counters.held(ACCOUNT) == {"gone": "1:1"}
         assert await counters.release_reservation(ACCOUNT, "gone", "1:1") is False
         assert await counters.held(ACCOUNT) == {}
+
+    redis_backend.run(scenario)
+
+
+def test_a_tenant_its_restore_could_not_list_is_found_by_the_next_listing(redis_backend: Backend) -> None:
+    """On a cluster the list of tenants may be on a node that is down while the tenant's own node is up:
+    the restore goes on, and the process's next listing scans for the tenants instead of trusting it."""
+
+    async def scenario(counters: Counters) -> None:
+        assert isinstance(counters, RedisCounters)
+        await counters.restore(ACCOUNT, [], T0)
+        assert await counters.accounts() == [ACCOUNT]  # the list is whole now
+        client: Any = counters._client
+        real = client.sadd
+
+        async def list_node_down(*args: Any) -> Any:
+            raise redis.ConnectionError("the node of the list is down")
+
+        client.sadd = list_node_down
+        await counters.restore(ACCOUNT + 1, [], T0)
+        client.sadd = real
+        assert await counters.accounts() == [ACCOUNT, ACCOUNT + 1]
 
     redis_backend.run(scenario)
