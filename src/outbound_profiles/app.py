@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             lease_s=settings.lease_seconds,
             fail_open=settings.counters_failure == "open",
             observer=metrics,
+            cache_entries=settings.decision_cache_entries,
         )
         starts.append(data_plane.start)
         stops.insert(0, data_plane.stop)

@@ -71,6 +71,9 @@ class Settings:
     # Off: the API alone, no authorizations (no counters, no lease sweeper); any number of workers.
     data_plane: bool = True
     lease_seconds: float = 4 * 3600.0
+    # How many connections, profiles and accounts (each) a process holds in memory for its decisions,
+    # filled from the database at start: about 500 bytes a connection with its own profile.
+    decision_cache_entries: int = 1_000_000
 
     @classmethod
     def from_env(cls, *, dotenv: bool = True) -> Settings:
@@ -98,6 +101,7 @@ class Settings:
             "max_head_bytes": _number("OUTBOUND_PROFILES_MAX_HEAD_BYTES", 1024, 1024 * 1024, int),
             "max_connections": _number("OUTBOUND_PROFILES_MAX_CONNECTIONS", 1, 1_000_000, int),
             "lease_seconds": _number("OUTBOUND_PROFILES_LEASE_SECONDS", 1.0, 7 * 86_400, float),
+            "decision_cache_entries": _number("OUTBOUND_PROFILES_DECISION_CACHE_ENTRIES", 1, 100_000_000, int),
         }
         unknown = os.environ.get("OUTBOUND_PROFILES_V2_UNKNOWN_FIELDS", "ignore").lower()
         if unknown not in ("ignore", "refuse"):

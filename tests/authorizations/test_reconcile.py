@@ -222,6 +222,9 @@ class Counted:
     def reservations_freed(self, count: int) -> None:
         self.freed.append(count)
 
+    def held_for_decisions(self, entries: dict[str, int]) -> None:
+        pass
+
 
 @pytest.mark.redis
 def test_a_tenant_with_many_held_calls_is_read_in_pieces(

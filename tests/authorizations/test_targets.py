@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 from litestar.testing import TestClient
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from outbound_profiles.authorizations.service import DataPlane
+from outbound_profiles.authorizations.targets import Targets
 from outbound_profiles.db import group_commit
 from outbound_profiles.db.database import Database
+from outbound_profiles.db.engine import build_engine
 from outbound_profiles.policy.decide import Call, ProfileSnapshot, Target, decide
 from outbound_profiles.profiles import repository as profiles
 from outbound_profiles.profiles.model import from_row
@@ -68,13 +70,13 @@ def test_a_miss_builds_the_target_the_whole_profile_gives(
     # PostgreSQL: a read during which the set-up's own change notification came is not cached; read
     # until one is.
     for _ in range(50):
-        missed = database.run_sync(lambda c: data_plane._load_target(c, connection_id), write=False)
+        missed = database.run_sync(lambda c: data_plane.targets.load(c, connection_id), write=False)
         if data_plane.targets.get(connection_id) is not None:
             break
         time.sleep(0.05)
 
     assert missed == expected
-    assert data_plane.targets.get(connection_id) is missed  # what a hit then decides with
+    assert data_plane.targets.get(connection_id) == missed  # what a hit then decides with
     deck = data_plane.decks.current()
     for n, to in enumerate(NUMBERS):
         call = Call(f"call-{n}", str(connection_id), to, "+13125550100")
@@ -90,7 +92,7 @@ def test_what_the_data_plane_keeps_per_connection_and_per_denial_is_not_for_the_
     settings = VARIED[4] | {"active": True, "whitelisted_destinations": ["US", "GB"], "service_plan": 4}
     connection_id, _ = _connection_with(api, settings, window=True)
     data_plane: DataPlane = api.client.app.state.data_plane
-    target = database.run_sync(lambda c: data_plane._load_target(c, connection_id), write=False)
+    target = database.run_sync(lambda c: data_plane.targets.load(c, connection_id), write=False)
     assert target.profile is not None
     assert target.profile.window is not None
     kept = [target, target.profile, target.profile.whitelist, target.profile.recording_numbers, target.profile.window]
@@ -109,8 +111,8 @@ def test_a_miss_on_a_connection_without_a_profile_or_unknown(api: Api, database:
     data_plane: DataPlane = api.client.app.state.data_plane
     account = api.tenant.account
 
-    without = database.run_sync(lambda c: data_plane._load_target(c, int(connection["id"])), write=False)
-    unknown = database.run_sync(lambda c: data_plane._load_target(c, 1), write=False)
+    without = database.run_sync(lambda c: data_plane.targets.load(c, int(connection["id"])), write=False)
+    unknown = database.run_sync(lambda c: data_plane.targets.load(c, 1), write=False)
 
     assert without == Target(int(connection["id"]), False, account.id, account.concurrent_call_limit, None)
     assert unknown.connection_id == 0  # cached as unknown: a decision sees no target
@@ -145,3 +147,108 @@ def test_a_miss_during_an_open_batch_answers_with_that_batch_s_commit(
     with client.portal() as portal:
         assert portal.call(scenario) == "allow"
     assert commits == [True]
+
+
+def _held(data_plane: DataPlane, connection_id: str) -> Target | None:
+    return data_plane.targets.get(int(connection_id))
+
+
+def _until(condition: Any, what: str) -> None:
+    """PostgreSQL: a change's notification reaches the caches a moment after its commit."""
+    deadline = time.monotonic() + 5
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+
+
+def test_a_change_of_one_profile_or_connection_drops_its_own_targets_only(
+    api: Api, switch_headers: dict[str, str]
+) -> None:
+    # Clearing every target on any change of a profile made each PUT cost the next calls of every
+    # connection a read.
+    data_plane: DataPlane = api.client.app.state.data_plane
+    lines = []
+    for n in range(2):
+        connection = api.connection()
+        profile = api.profile(connection_ids=[connection["id"]], name=f"line {n}", ports=5)
+        lines.append((connection["id"], profile["id"]))
+    (changed, changed_profile), (kept, _) = lines
+    for n, (connection_id, _) in enumerate(lines):
+        call = {"call_id": f"fill-{n}", "connection_id": connection_id, "to": "+12025550123", "from": "+13125550100"}
+        response = api.client.post("/termination/authorizations", json=call, headers=switch_headers)
+        assert response.json()["decision"] == "allow", response.text
+    kept_target = _held(data_plane, kept)
+    assert kept_target is not None
+    assert _held(data_plane, changed) is not None
+
+    response = api.client.put(
+        f"/termination/endpoints/{changed_profile}", json={"ports": 9}, headers=api.tenant.headers
+    )
+    assert response.status_code == 200, response.text
+    _until(lambda: _held(data_plane, changed) is None, "the changed profile's target was kept")
+    assert _held(data_plane, kept) == kept_target
+
+    response = api.client.put(
+        f"/termination/endpoints/{changed_profile}", json={"connection_ids": []}, headers=api.tenant.headers
+    )
+    assert response.status_code == 200, response.text
+    _until(lambda: data_plane.targets.links.get(int(changed)) is None, "the detached connection's link was kept")
+    assert _held(data_plane, kept) == kept_target
+    call = {"call_id": "detached", "connection_id": changed, "to": "+12025550123", "from": "+13125550100"}
+    answer = api.client.post("/termination/authorizations", json=call, headers=switch_headers).json()
+    assert answer["decision"] == "deny"
+    assert answer["outbound_profile_id"] is None
+    held = _held(data_plane, changed)
+    assert held is not None
+    assert held.profile is None
+
+
+def test_warming_holds_every_connection_before_its_first_call(api: Api, database: Database) -> None:
+    data_plane: DataPlane = api.client.app.state.data_plane
+    without = api.connection(active=False)
+    ids = [int(without["id"])]
+    for n in range(3):
+        connection = api.connection()
+        api.profile(connection_ids=[connection["id"]], name=f"warm {n}", **VARIED[n])
+        ids.append(int(connection["id"]))
+    expected = [database.run_sync(lambda c, i=i: data_plane.targets.load(c, i), write=False) for i in ids]
+    data_plane.targets.clear()
+
+    with api.client.portal() as portal:
+        portal.call(data_plane.targets.warm)
+
+    assert [data_plane.targets.get(i) for i in ids] == expected
+
+
+@pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
+def test_warming_stops_at_what_the_caches_hold(api: Api, settings: Any) -> None:
+    for n in range(3):
+        connection = api.connection()
+        api.profile(connection_ids=[connection["id"]], name=f"bounded {n}")
+    database = Database(build_engine(settings))  # caches of its own, of two entries each
+    try:
+        targets = Targets(database, max_entries=2)
+        asyncio.run(targets.warm())
+        assert [len(cache) for cache in targets.caches] == [2, 2, 1]  # connections, profiles; one account
+    finally:
+        database.dispose()
+
+
+@pytest.mark.parametrize("settings", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+def test_on_postgresql_the_caches_are_warmed_again_once_the_listener_is_back(api: Api, database: Database) -> None:
+    # While the listener is away, changes may be missed: the caches start again empty, and are
+    # filled again from the database rather than call by call.
+    data_plane: DataPlane = api.client.app.state.data_plane
+    connection = api.connection()
+    api.profile(connection_ids=[connection["id"]], name="warmed again")
+    with api.client.portal() as portal:
+        portal.call(data_plane.targets.warm)
+    _until(lambda: _held(data_plane, connection["id"]) is not None, "warmed")
+    pid = database.listener_pid
+    assert pid is not None
+
+    with database.engine.connect() as sql:
+        sql.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+    _until(lambda: database.listener_pid not in (None, pid), "listening again")
+    _until(lambda: _held(data_plane, connection["id"]) is not None, "warmed again, with no call")

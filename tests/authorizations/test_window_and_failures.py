@@ -96,6 +96,8 @@ def test_decisions_are_counted_in_the_metrics(
     assert 'outbound_profiles_authorizations_total{decision="deny",reason="destination_not_whitelisted"} 1.0' in text
     assert "outbound_profiles_authorize_duration_seconds_count 2.0" in text
     assert "outbound_profiles_active_calls 1.0" in text  # counted as it is read
+    for table in ("connections", "outbound_profiles", "users"):  # the call's connection, profile and account
+        assert f'outbound_profiles_decision_cache_entries{{table="{table}"}} 1.0' in text
     assert switch.end("allowed", 3).status_code == 200
     assert "outbound_profiles_active_calls 1.0" in client.get("/metrics").text  # at most once a second
     monkeypatch.setattr(service, "COUNT_INTERVAL_S", 0.0)

@@ -154,7 +154,7 @@ def test_a_read_filling_a_cache_whose_tables_the_batch_did_not_write_answers_bef
     cache = database.cache("users seen", depends_on=("users",), cleared_by_writes=True)
 
     async def read() -> tuple[int, tuple[int, int]]:
-        seen = await database.read(users_in, filling=cache)
+        seen = await database.read(users_in, filling=(cache,))
         return seen, committed_counts(path)
 
     answers = together(database.write(group("g")), read())
@@ -172,7 +172,7 @@ def test_a_read_filling_a_cache_whose_tables_the_batch_wrote_waits_for_its_commi
         add_user(connection, 2)
 
     async def read() -> tuple[int, tuple[int, int]]:
-        seen = await database.read(users_in, filling=cache)
+        seen = await database.read(users_in, filling=(cache,))
         return seen, committed_counts(path)
 
     answers = together(database.write(add_second_user), read())
@@ -184,7 +184,7 @@ def test_a_read_filling_a_cache_not_kept_by_writes_waits_for_the_commit(database
     cache = database.cache("users seen", depends_on=("users",))  # its tables' writes need not say so
 
     async def read() -> tuple[int, tuple[int, int]]:
-        seen = await database.read(users_in, filling=cache)
+        seen = await database.read(users_in, filling=(cache,))
         return seen, committed_counts(path)
 
     answers = together(database.write(group("g")), read())
@@ -353,7 +353,7 @@ def test_a_read_filling_a_cache_whose_failure_ends_the_transaction_fails_the_who
         group_commit.driver_of(connection).execute("ROLLBACK")
         raise DBAPIError.instance("SELECT", None, sqlite3.OperationalError("disk I/O error"), sqlite3.Error)
 
-    answers = together(database.write(group("before")), database.read(ends_the_transaction, filling=cache))
+    answers = together(database.write(group("before")), database.read(ends_the_transaction, filling=(cache,)))
 
     assert ["disk I/O error" in str(answer) for answer in answers] == [True, True], answers
     assert committed_counts(path) == (1, 0)

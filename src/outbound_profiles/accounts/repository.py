@@ -70,7 +70,7 @@ def list_users(connection: Connection) -> list[Record]:
 
 
 def update_user(connection: Connection, user_id: int, values: dict[str, Any]) -> None:
-    table_written(connection, "users")
+    table_written(connection, "users", user_id)
     connection.execute(update(users).where(users.c.id == user_id).values(values))
 
 

@@ -37,9 +37,9 @@ from outbound_profiles.authorizations.schemas import (
     SimulationOut,
     UsageOut,
 )
+from outbound_profiles.authorizations.targets import UNKNOWN, Targets
 from outbound_profiles.counters import Admission, Counters, CountersLost, CountersUnavailable, Held
-from outbound_profiles.db.cache import Cache
-from outbound_profiles.db.database import Database, fill
+from outbound_profiles.db.database import Database
 from outbound_profiles.domain.ids import parse_id
 from outbound_profiles.domain.money import format_micros
 from outbound_profiles.domain.timestamps import iso8601 as iso
@@ -58,14 +58,11 @@ from outbound_profiles.policy.decide import (
     spend_refusal,
 )
 from outbound_profiles.profiles import views
-from outbound_profiles.profiles.model import rate_of, spend_limit_of
 from outbound_profiles.rating.billing import billed_seconds, cost_micros
 
 logger = logging.getLogger("outbound_profiles.data_plane")
 T = TypeVar("T")
 
-# The tables a target is read from: a change to any of them drops the cached targets.
-TARGET_TABLES: Final = ("connections", "outbound_profiles", "users")
 GRACE_S: Final = 60  # beyond max_duration_seconds, before a silent call's lease runs out
 SWEEP_INTERVAL_S: Final = 1.0
 RECORD_WAIT_S: Final = 0.5  # how long a reserved call may take to be recorded by the request that reserved it
@@ -78,9 +75,6 @@ _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
 # The active calls are counted for `/metrics` at most this often, and a scrape waits this long at most.
 COUNT_INTERVAL_S: Final = 1.0
 COUNT_WAIT_S: Final = 1.0
-_RATE: Final = repository.PROFILE_COLUMNS.index("max_destination_rate")
-_SPEND_LIMIT: Final = repository.PROFILE_COLUMNS.index("daily_spend_limit_cents")
-_UNKNOWN: Final = Target(0, False, 0, None, None)  # what a connection id no connection has is cached as
 
 
 class Decks(Protocol):
@@ -98,6 +92,7 @@ class Observer(Protocol):
     def decided(self, decision: str, reason: str | None, seconds: float) -> None: ...
     def active_calls_now(self, count: int) -> None: ...
     def reservations_freed(self, count: int) -> None: ...
+    def held_for_decisions(self, entries: dict[str, int]) -> None: ...
 
 
 class DataPlane:
@@ -110,6 +105,7 @@ class DataPlane:
         lease_s: float,
         fail_open: bool,
         observer: Observer | None = None,
+        cache_entries: int = 1_000_000,
     ) -> None:
         self.database = database
         self.counters = counters
@@ -117,9 +113,7 @@ class DataPlane:
         self.lease_s = lease_s
         self.fail_open = fail_open
         self.observer = observer
-        self.targets: Cache[int, Target] = database.cache(
-            "decision_targets", depends_on=TARGET_TABLES, cleared_by_writes=True
-        )
+        self.targets = Targets(database, max_entries=cache_entries)
         # A denied call is not written anywhere: a retry of it is answered from here.
         self._denials: OrderedDict[tuple[str, str], AuthorizationOut] = OrderedDict()  # by connection and call
         # Releases the counters could not take (Redis unreachable), tried again by the sweeper.
@@ -140,8 +134,10 @@ class DataPlane:
         self._tasks = [loop.create_task(self._sweep_forever()), loop.create_task(self.decks.watch(self.database))]
         if self.counters.shared:
             self._tasks.append(loop.create_task(self._reconcile_forever()))
+        self.targets.start()
 
     async def stop(self) -> None:
+        await self.targets.stop()
         tasks, self._tasks = self._tasks, []
         if self._counting is not None:  # a task of this event loop: the next start may run on another
             tasks.append(self._counting)
@@ -274,16 +270,11 @@ class DataPlane:
         connection_id = parse_id(connection_id_text)  # "07" is not "7", as everywhere in the API
         if connection_id is None:
             return None
-        found = self.targets.get(connection_id)
+        targets = self.targets
+        found = targets.get(connection_id)
         if found is None:
-            found = await self.database.read(lambda c: self._load_target(c, connection_id), filling=self.targets)
-        return None if found is _UNKNOWN else found
-
-    def _load_target(self, connection: Connection, connection_id: int) -> Target:
-        row = repository.target(connection, connection_id)
-        found = _UNKNOWN if row is None else _target_of(row)
-        fill(connection, self.targets, connection_id, found)
-        return found
+            found = await self.database.read(lambda c: targets.load(c, connection_id), filling=targets.caches)
+        return None if found is UNKNOWN else found
 
     async def _deck(self, target: Target | None) -> Rates | None:
         return await self.decks.for_profile(None if target is None else target.profile)
@@ -418,6 +409,7 @@ class DataPlane:
         read, and waited for a second at most (the last count stands meanwhile)."""
         if self.observer is None:
             return
+        self.observer.held_for_decisions(self.targets.entries())
         counting = self._counting
         if counting is None or counting.done():
             if counting is not None and time.monotonic() - self._counted_at < COUNT_INTERVAL_S:
@@ -629,17 +621,6 @@ def _ms(seconds: float) -> int:
 
 def _held(row: Any) -> Held:
     return Held(row.call_id, row.outbound_profile_id, _ms(row.started_at.timestamp()))
-
-
-def _target_of(row: tuple[Any, ...]) -> Target:
-    """A `repository.target` row as a `Target`: the profile's snapshot straight from its columns."""
-    connection_id, active, account_id, account_ports, *columns = row
-    profile = None
-    if columns[0] is not None:
-        columns[_RATE] = rate_of(columns[_RATE])
-        columns[_SPEND_LIMIT] = spend_limit_of(columns[_SPEND_LIMIT])
-        profile = ProfileSnapshot.of_fields(*columns)
-    return Target(connection_id, active, account_id, account_ports, profile)
 
 
 def _admission(call: Call, plan: Plan, now: float) -> Admission:

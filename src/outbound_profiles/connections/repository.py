@@ -43,10 +43,16 @@ _ATTACH = (
 _ON_PROFILE = (_USER, connections.c.outbound_profile_id == bindparam("key_profile_id"))
 _DETACHED = {"outbound_profile_id": None, "attach_position": None}
 _DETACH_ALL_BUT = (
-    update(connections).where(*_ON_PROFILE, connections.c.id.not_in(bindparam("ids", expanding=True))).values(_DETACHED)
+    update(connections)
+    .where(*_ON_PROFILE, connections.c.id.not_in(bindparam("ids", expanding=True)))
+    .values(_DETACHED)
+    .returning(connections.c.id)
 )
 _DETACH_ONLY = (
-    update(connections).where(*_ON_PROFILE, connections.c.id.in_(bindparam("ids", expanding=True))).values(_DETACHED)
+    update(connections)
+    .where(*_ON_PROFILE, connections.c.id.in_(bindparam("ids", expanding=True)))
+    .values(_DETACHED)
+    .returning(connections.c.id)
 )
 
 
@@ -93,7 +99,7 @@ def next_position(connection: Connection, profile_id: int) -> int:
 
 def attach(connection: Connection, user_id: int, profile_id: int, connection_id: int, position: int) -> bool:
     """Point the connection at the profile unless another profile holds it. False when it lost."""
-    table_written(connection, "connections")
+    table_written(connection, "connections", connection_id)
     result = connection.execute(
         _ATTACH,
         {
@@ -115,9 +121,10 @@ def detach(
     only: Iterable[int] | None = None,
 ) -> None:
     """Detach the profile's connections: all but `keep`, or only those in `only`."""
-    table_written(connection, "connections")
     statement, ids = (_DETACH_ALL_BUT, list(keep)) if only is None else (_DETACH_ONLY, list(only))
-    connection.execute(statement, {"key_user_id": user_id, "key_profile_id": profile_id, "ids": ids})
+    detached = connection.execute(statement, {"key_user_id": user_id, "key_profile_id": profile_id, "ids": ids})
+    for (connection_id,) in detached:
+        table_written(connection, "connections", connection_id)
 
 
 def page(connection: Connection, user_id: int, *, offset: int, limit: int) -> Sequence[Record]:
@@ -139,13 +146,13 @@ def count(connection: Connection, user_id: int) -> int:
 
 
 def insert(connection: Connection, values: dict[str, Any]) -> None:
-    table_written(connection, "connections")
+    table_written(connection, "connections", values["id"])
     connection.execute(connections.insert().values(values))
 
 
 def remove(connection: Connection, user_id: int, connection_id: int) -> bool:
     """Delete the connection; False when it was not there (any more)."""
-    table_written(connection, "connections")
+    table_written(connection, "connections", connection_id)
     result = connection.execute(
         delete(connections).where(connections.c.user_id == user_id, connections.c.id == connection_id)
     )

@@ -61,8 +61,9 @@ class Cache(Generic[K, V]):
     `depends_on`: the tables whose change makes an entry stale. `keyed_by`: the table whose row id
     is the key (read from a notification with `parse_key`): a change of that table's row discards
     that entry only; a change of any other table it depends on clears the cache.
-    `cleared_by_writes`: this process's own writes of those tables clear it too (`table_written`),
-    for a cache whose writers do not keep its entries one by one.
+    `cleared_by_writes`: this process's own writes of those tables invalidate it too (`table_written`:
+    the written row's entry when it is keyed by that table, else everything), for a cache whose
+    writers do not keep its entries one by one.
     """
 
     def __init__(
@@ -129,6 +130,11 @@ class Cache(Generic[K, V]):
             self._invalidated.clear()
             self._cleared = now
         self._invalidated[key] = now
+
+    @property
+    def cleared_at(self) -> int:
+        """The clock when the whole cache was last invalidated."""
+        return self._cleared
 
     def disable(self) -> None:
         self.enabled = False

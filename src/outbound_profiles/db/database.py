@@ -101,7 +101,7 @@ class Database:
         return existing
 
     def caches_of(self, table: str) -> list[Cache[Any, Any]]:
-        """The caches cleared whenever this process writes `table` (those made with `cleared_by_writes`)."""
+        """The caches this process's writes of `table` invalidate (those made with `cleared_by_writes`)."""
         return [cache for cache in self._caches.values() if cache.cleared_by_writes and table in cache.depends_on]
 
     def on_change(self, tables: tuple[str, ...], callback: Callable[[], None]) -> None:
@@ -229,14 +229,14 @@ class Database:
             return self._batched(work, savepoint=not one_statement)
         return self._on_event_loop(work, write=True)
 
-    async def read(self, work: Callable[[Connection], T], *, filling: Cache[Any, Any] | None = None) -> T:
-        """`work` in a transaction that writes nothing. `filling`: the cache whose entry `work` reads
-        and fills, and nothing else (one kept by this process's writes, `cleared_by_writes`)."""
+    async def read(self, work: Callable[[Connection], T], *, filling: tuple[Cache[Any, Any], ...] = ()) -> T:
+        """`work` in a transaction that writes nothing. `filling`: the caches whose entries `work` reads
+        and fills, and nothing else (caches kept by this process's writes, `cleared_by_writes`)."""
         if self.is_sqlite:
             batch = self._batch
             if batch is None:  # a read alone commits nothing and answers at once
                 return self.run_sync(work, write=False)
-            if filling is not None and batch.loop is asyncio.get_running_loop() and batch.unwritten(filling):
+            if filling and batch.loop is asyncio.get_running_loop() and all(map(batch.unwritten, filling)):
                 # Every write of the cache's tables is declared (`table_written`) and the batch made
                 # none: what `work` reads is committed, so it need not wait for the batch's COMMIT.
                 try:
@@ -584,16 +584,17 @@ def database_of(connection: Connection) -> Database:
     return database
 
 
-def table_written(connection: Connection, table: str) -> None:
-    """The request's work writes `table`: the caches that depend on it but are not kept entry by entry
-    by their writers (the data plane's targets) are cleared (a rollback leaves them empty, which costs
-    a read). Every write of such a table must say so: the caches, and the reads that fill them during a
-    batch (`Database.read`), rely on it."""
+def table_written(connection: Connection, table: str, key: Any = ALL) -> None:
+    """The request's work writes `table`'s row `key` (any rows, by default): the caches that depend on
+    it but are not kept entry by entry by their writers (the data plane's) drop that row's entry when
+    they are keyed by `table`, else everything (a rollback leaves them without, which costs a read).
+    Every write of such a table must say so: the caches, and the reads that fill them during a batch
+    (`Database.read`), rely on it."""
     database = database_of(connection)
     if database._batch is not None:
         database._batch.written.add(table)
     for cache in database.caches_of(table):
-        changed(connection, cache)
+        changed(connection, cache, key if cache.keyed_by == table else ALL)
 
 
 def on_rollback(connection: Connection, callback: Callable[[], None]) -> None:

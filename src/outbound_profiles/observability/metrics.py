@@ -101,6 +101,13 @@ class Metrics:
             registry=own,
             multiprocess_mode="livemostrecent",
         )
+        self.decision_cache_entries = Gauge(
+            "outbound_profiles_decision_cache_entries",
+            "Entries the data plane holds in memory for its decisions, by table (of the worker that answered).",
+            ["table"],
+            registry=own,
+            multiprocess_mode="livemostrecent",
+        )
         self.reservations_freed_total = Counter(
             "outbound_profiles_reservations_freed",
             "Ports held by the shared counters for no active call (their process died first), freed.",
@@ -135,6 +142,10 @@ class Metrics:
 
     def active_calls_now(self, count: int) -> None:
         self.active_calls.set(count)
+
+    def held_for_decisions(self, entries: dict[str, int]) -> None:
+        for table, count in entries.items():
+            self.decision_cache_entries.labels(table).set(count)
 
     def reservations_freed(self, count: int) -> None:
         self.reservations_freed_total.inc(count)

@@ -163,19 +163,20 @@ class ProfileSnapshot(msgspec.Struct, frozen=True, gc=False):
         /,
     ) -> ProfileSnapshot:
         """From a profile's fields, positionally (a miss of the data plane's cache builds it from the
-        profile's columns in this order, without the whole `Profile`: `authorizations/repository.py`)."""
+        profile's columns in this order, without the whole `Profile`: `authorizations/repository.py`).
+        A set given as a dict is kept as it is (the data plane's caches share equal ones)."""
         return cls(
             id,
             active,
             service_plan,
-            dict.fromkeys(whitelisted_destinations),
+            _as_set(whitelisted_destinations),
             max_destination_rate,
             cps_limit + cps_limit_increase,
             ports,
             usage_payment_method == "tariff",
             rate_deck_id,
             call_recording_type,
-            dict.fromkeys(call_recording_phone_numbers),
+            _as_set(call_recording_phone_numbers),
             call_recording_format,
             call_recording_channels,
             billing_group_id,
@@ -184,6 +185,10 @@ class ProfileSnapshot(msgspec.Struct, frozen=True, gc=False):
             else Window(seconds_of_day(window_start), seconds_of_day(window_end), calls_per_cld),
             daily_spend_limit if daily_spend_limit_enabled else None,
         )
+
+
+def _as_set(items: Iterable[str]) -> dict[str, None]:
+    return items if isinstance(items, dict) else dict.fromkeys(items)
 
 
 class Target(msgspec.Struct, frozen=True, gc=False):

@@ -80,7 +80,7 @@ def count(connection: Connection, user_id: int, *, name_contains: str | None) ->
 
 
 def insert(connection: Connection, row: dict[str, Any]) -> None:
-    table_written(connection, "outbound_profiles")
+    table_written(connection, "outbound_profiles", row["id"])
     connection.execute(_INSERT, row)
 
 
@@ -89,7 +89,7 @@ def save(connection: Connection, row: dict[str, Any], columns: Collection[str]) 
 
     Only what changed: each column written costs its bind processing (JSON, timestamps) and, for an
     indexed column, an index update, whether or not its value is new."""
-    table_written(connection, "outbound_profiles")
+    table_written(connection, "outbound_profiles", row["id"])
     written = frozenset(columns)
     statement = _saves.get(written)
     if statement is None:
@@ -110,5 +110,5 @@ def _save_statement(columns: frozenset[str]) -> Prepared:
 
 
 def remove(connection: Connection, user_id: int, profile_id: int) -> None:
-    table_written(connection, "outbound_profiles")
+    table_written(connection, "outbound_profiles", profile_id)
     connection.execute(_REMOVE, {"key_user_id": user_id, "key_id": profile_id})
