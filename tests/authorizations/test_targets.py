@@ -252,3 +252,20 @@ def test_on_postgresql_the_caches_are_warmed_again_once_the_listener_is_back(api
 
     _until(lambda: database.listener_pid not in (None, pid), "listening again")
     _until(lambda: _held(data_plane, connection["id"]) is not None, "warmed again, with no call")
+
+
+def test_equal_settings_of_different_profiles_are_held_once(api: Api, database: Database) -> None:
+    # 10^6 profiles mostly repeat a few whitelists and recording settings: one copy each.
+    data_plane: DataPlane = api.client.app.state.data_plane
+    settings = VARIED[4] | {"whitelisted_destinations": ["US", "CA"], "max_destination_rate": 0.25}
+    ids = []
+    for n in range(2):
+        connection = api.connection()
+        api.profile(connection_ids=[connection["id"]], name=f"same {n}", **settings)
+        ids.append(int(connection["id"]))
+    first, second = (database.run_sync(lambda c, i=i: data_plane.targets.load(c, i), write=False) for i in ids)
+    assert first.profile is not None
+    assert second.profile is not None
+    assert first.profile.id != second.profile.id
+    for field in ("whitelist", "recording_numbers", "recording_type", "recording_format", "max_rate"):
+        assert getattr(first.profile, field) is getattr(second.profile, field), field
