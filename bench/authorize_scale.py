@@ -1,11 +1,12 @@
 """Does an authorization cost the same with 10^3 and with 10^6 profiles? Latency, server CPU and RSS.
 
-SQLite (where the data plane caches the connections it decides for, in an LRU of 100,000 entries),
-one worker, in-process counters, a default deck of 10^5 prefixes. The profiles (each with one
-connection of its own, over `--tenants` tenants) are copies of one made through the API, inserted
-in bulk by SQLite itself (a recursive CTE); the table grows scale by scale. At each scale wrk calls
-random connections of all of them (so from 10^5 on, the LRU misses), with a new call id each.
-Target: p50 and p99 at the largest scale within 1.2x of the smallest's; RSS bounded.
+SQLite (where the data plane holds the connections it decides for in memory, up to 10^6 of each
+table, filled as it starts: each scale waits for that before it is measured), one worker, in-process
+counters, a default deck of 10^5 prefixes. The profiles (each with one connection of its own, over
+`--tenants` tenants) are copies of one made through the API, inserted in bulk by SQLite itself (a
+recursive CTE); the table grows scale by scale. At each scale wrk calls random connections of all of
+them, with a new call id each. Target: p50 and p99 at the largest scale within 1.2x of the
+smallest's; RSS bounded (printed at start, once warmed, and after the run).
 
     .venv/bin/python bench/authorize_scale.py [--scales 1000,10000,100000,1000000] [--connections 8]
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -50,12 +52,16 @@ from bench.harness import (
 )
 from bench.seed import PROFILE_NODE, USER_NODE, Layout
 from bench.wrk import run_wrk
+from outbound_profiles.config import Settings
 from outbound_profiles.models.accounts import users
 from outbound_profiles.models.connections import connections
 from outbound_profiles.models.profiles import outbound_profiles
 
 RESULTS = RESULTS_DIR / "authorize_scale.json"
 TARGET_FACTOR = 1.2
+CACHE_ENTRIES = Settings().decision_cache_entries
+WARM_TIMEOUT_S = 300
+_HELD = re.compile(r'outbound_profiles_decision_cache_entries\{table="(\w+)"\} ([0-9.e+]+)')
 _PROFILE_ID = f"(((:profile_base_ms + g * 1000) << 22) | ({PROFILE_NODE} << 12))"
 
 
@@ -134,6 +140,21 @@ def seed(
     finally:
         db.close()
     return time.perf_counter() - began
+
+
+def warmed(port: int, connections: int) -> float:
+    """Seconds until the server holds `connections` connections and as many profiles in memory for its
+    decisions (its caches are filled from the database as it starts); 0 for a version that does not say."""
+    began = time.monotonic()
+    while time.monotonic() - began < WARM_TIMEOUT_S:
+        _, text = call(port, "GET", "/metrics")
+        held = _HELD.findall(text if isinstance(text, str) else "")
+        if not held:
+            return 0.0
+        if all(float(count) >= connections for table, count in held if table != "users"):  # each its own profile
+            return time.monotonic() - began
+        time.sleep(0.2)
+    raise BenchError(f"the server did not hold {connections:,} connections within {WARM_TIMEOUT_S} s")
 
 
 def connection_lua(layout: Layout, profiles: int) -> str:
@@ -224,6 +245,8 @@ def measure(args: argparse.Namespace, wrk: str) -> int:
             with server(f"app-{scale}{label}", app_command(1), env=server_env, cwd=tmp) as port:
                 pid = PIDS[port]
                 rss_start = rss_mb(pid)
+                warmed_s = warmed(port, min(scale + 1, CACHE_ENTRIES))  # the template's connection too
+                rss_warm = rss_mb(pid)
                 probe = str(layout.profile_id(scale))
                 status, answer = call(
                     port,
@@ -280,14 +303,17 @@ def measure(args: argparse.Namespace, wrk: str) -> int:
                 print(
                     f"  {scale:>9,} profiles{label}: {run.rps:7.0f} req/s  p50 {run.p50_ms:6.2f} ms  "
                     f"p99 {run.p99_ms:6.2f} ms  server CPU {cpu_ms:.3f} ms a call  "
-                    f"errors {errors}  RSS {rss_start:.0f} MiB at start, {rss_end:.0f} MiB after "
-                    f"{warm.requests + run.requests:,} calls  (load {load_average():.2f})",
+                    f"errors {errors}  RSS {rss_start:.0f} MiB at start, {rss_warm:.0f} MiB warmed (in "
+                    f"{warmed_s:.1f} s), {rss_end:.0f} MiB after {warm.requests + run.requests:,} calls  "
+                    f"(load {load_average():.2f})",
                     flush=True,
                 )
                 return {
                     "profiles": scale,
                     "seed_s": seeded_s,
                     "rss_start_mb": rss_start,
+                    "rss_warmed_mb": rss_warm,
+                    "warmed_s": warmed_s,
                     "rss_end_mb": rss_end,
                     "server_cpu_ms": cpu_ms,
                     "run": asdict(run),

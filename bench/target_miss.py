@@ -1,7 +1,7 @@
 """CPU per miss of the data plane's targets cache: the connection, its account and profile read and built.
 
 Profiles of varied settings (calling window, spend limit, recording, own rates), each with one
-connection, are made through the API on a SQLite file; then `DataPlane._load_target` (what a
+connection, are made through the API on a SQLite file; then `Targets.load` (what a
 decision runs when the cache misses: the read, the `Target` built, the cache filled) is timed on
 random connections in one process, as CPU time, and the read alone (`repository.target`) beside it.
 To compare two versions, run it with `PYTHONPATH` at each one's source in turn.
@@ -130,10 +130,10 @@ def main(argv: list[str] | None = None) -> int:
 
         async def measure() -> tuple[list[float], list[float]]:
             # On the app's event loop, as a request's work runs: never beside a commit in flight.
-            timed(data_plane._load_target)  # warm
+            timed(data_plane.targets.load)  # warm
             misses, reads = [], []
             for _ in range(args.rounds):
-                misses.append(timed(data_plane._load_target))
+                misses.append(timed(data_plane.targets.load))
                 reads.append(timed(repository.target))
             return misses, reads
 
