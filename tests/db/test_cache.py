@@ -62,6 +62,21 @@ def test_past_the_record_of_invalidated_keys_every_older_fill_is_refused() -> No
     assert views.put(0, "new", clock.now)
 
 
+def test_only_an_invalidation_of_everything_empties_the_cache() -> None:
+    # The data plane fills its caches again from the database when they were emptied whole: a
+    # stream of changes of single rows, past the record of invalidated keys, empties nothing.
+    clock = Clock()
+    views = cache(clock)
+    views.put(-1, "kept")
+    for key in range(MAX_INVALIDATED_KEYS + 1):
+        views.invalidate(key)
+    assert views.emptied_at == 0
+    assert views.get(-1) == "kept"
+    views.invalidate()
+    assert views.emptied_at == clock.now
+    assert len(views) == 0
+
+
 def test_a_disabled_cache_stores_nothing_and_what_started_before_it_was_enabled_is_refused() -> None:
     clock = Clock()
     views = cache(clock)

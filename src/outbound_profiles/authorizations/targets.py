@@ -69,7 +69,7 @@ class Targets:
         self.accounts: Cache[int, Limit] = self._cache("decision_accounts", "users")
         self.caches = (self.links, self.profiles, self.accounts)
         self._warming: asyncio.Task[None] | None = None
-        self._warmed_from = 0  # the caches' last whole invalidation when the last warm began
+        self._warmed_from = 0  # when the caches were last emptied whole, as the last warm began
         self._running = False
         if not database.is_sqlite:
             database.on_change(TABLES, self._maybe_warm)
@@ -87,8 +87,12 @@ class Targets:
                 await warming
 
     def _maybe_warm(self) -> None:
-        if self._running and max(cache.cleared_at for cache in self.caches) > self._warmed_from:
-            self._warm_soon()
+        if self._running and self._emptied():
+            self._warm_soon()  # a warm running now goes round again when it ends
+
+    def _emptied(self) -> bool:
+        """PostgreSQL: whether a cache was emptied whole since the last warm began."""
+        return not self.database.is_sqlite and max(cache.emptied_at for cache in self.caches) > self._warmed_from
 
     def _warm_soon(self) -> None:
         if self._warming is None or self._warming.done():
@@ -97,6 +101,8 @@ class Targets:
     async def _warm_logged(self) -> None:
         try:
             await self.warm()
+            while self._running and self._emptied():
+                await self.warm()
         except Exception:  # the calls fill them one by one meanwhile
             logger.exception("the decision caches could not be warmed; they fill call by call")
 
@@ -154,22 +160,21 @@ class Targets:
     async def warm(self) -> None:
         """Fill the caches from the database, each table in the order of its ids, until it is read or its
         cache is full; a few hundred rows at a time, each in a read of its own."""
-        self._warmed_from = max(cache.cleared_at for cache in self.caches)
+        self._warmed_from = max(cache.emptied_at for cache in self.caches)
         began = time.monotonic()
-        counts = [
-            await self._warm(_LINKS, self.links, _link),
-            await self._warm(_ACCOUNTS, self.accounts, _limit),
-            await self._warm(_PROFILES, self.profiles, _snapshot),
-        ]
+        await self._warm(_LINKS, self.links, _link)
+        await self._warm(_ACCOUNTS, self.accounts, _limit)
+        await self._warm(_PROFILES, self.profiles, _snapshot)
         logger.info(
             "decision caches warmed in %.1f s: %d connections, %d accounts, %d profiles",
             time.monotonic() - began,
-            *counts,
+            *(len(cache) for cache in self.caches),
         )
 
-    async def _warm(self, statement: Any, cache: Cache[int, Any], build: Callable[[Sequence[Any]], Any]) -> int:
+    async def _warm(self, statement: Any, cache: Cache[int, Any], build: Callable[[Sequence[Any]], Any]) -> None:
         after, count = -1, 0
-        while count < self.max_entries:
+        # Disabled (PostgreSQL, no listener): nothing read would be kept; the listener's return warms them.
+        while count < self.max_entries and cache.enabled:
             size = min(WARM_BATCH, self.max_entries - count)
 
             def batch(connection: Connection, after: int = after, size: int = size) -> Sequence[Any]:
@@ -184,7 +189,6 @@ class Targets:
             count += len(rows)
             after = rows[-1][0]
             await asyncio.sleep(0)  # the calls waiting meanwhile go first
-        return count
 
 
 def target_of(row: Sequence[Any]) -> Target:

@@ -88,6 +88,7 @@ class Cache(Generic[K, V]):
         self._max_entries = max_entries
         self._entries: OrderedDict[K, V] = OrderedDict()
         self._cleared = 0  # the clock when the whole cache was last invalidated
+        self._emptied = 0  # the clock when its entries were last dropped all at once
         self._invalidated: dict[K, int] = {}  # the clock when a key was last invalidated alone
 
     def get(self, key: K) -> V | None:
@@ -123,7 +124,7 @@ class Cache(Generic[K, V]):
         if key is ALL:
             self._entries.clear()
             self._invalidated.clear()
-            self._cleared = now
+            self._cleared = self._emptied = now
             return
         self._entries.pop(key, None)
         if len(self._invalidated) >= MAX_INVALIDATED_KEYS:
@@ -132,9 +133,10 @@ class Cache(Generic[K, V]):
         self._invalidated[key] = now
 
     @property
-    def cleared_at(self) -> int:
-        """The clock when the whole cache was last invalidated."""
-        return self._cleared
+    def emptied_at(self) -> int:
+        """The clock when every entry was last invalidated at once (not when too many keys were
+        invalidated one by one: those dropped only their own entries)."""
+        return self._emptied
 
     def disable(self) -> None:
         self.enabled = False
