@@ -7,6 +7,7 @@ import asyncio
 import functools
 import gc
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -14,7 +15,8 @@ from litestar.testing import TestClient
 from sqlalchemy import Connection, text
 
 from outbound_profiles.authorizations.service import DataPlane
-from outbound_profiles.authorizations.targets import Targets
+from outbound_profiles.authorizations.targets import UNKNOWN, Targets
+from outbound_profiles.connections import repository as connections
 from outbound_profiles.db import group_commit
 from outbound_profiles.db.database import Database
 from outbound_profiles.db.engine import build_engine
@@ -244,12 +246,45 @@ def test_warming_stops_at_what_the_caches_hold(api: Api, settings: Any) -> None:
     try:
         targets = Targets(database, max_entries=2)
         asyncio.run(targets.warm())
-        assert [len(cache) for cache in targets.caches] == [2, 2, 1]  # connections, profiles; one account
+        assert targets.entries() == {"connections": 2, "outbound_profiles": 2, "users": 1}
         # The first two, in the order of their ids: a warm that read the third too would have
         # pushed the first out.
         assert [targets.links.get(i) is not None for i in sorted(ids)] == [True, True, False]
+
+        # Ids no connection has are held apart: however many, they push no connection out.
+        for unknown in range(1, 6):
+            assert database.run_sync(functools.partial(targets.load, connection_id=unknown), write=False) is UNKNOWN
+            assert targets.get(unknown) is UNKNOWN
+        assert [targets.links.get(i) is not None for i in sorted(ids)] == [True, True, False]
     finally:
         database.dispose()
+
+
+def test_a_connection_created_after_its_id_was_asked_for_is_found(api: Api, database: Database) -> None:
+    data_plane: DataPlane = api.client.app.state.data_plane
+    targets = data_plane.targets
+    connection = api.connection()
+    connection_id = int(connection["id"])
+    response = api.client.delete(f"/security/connections/{connection_id}", headers=api.tenant.headers)
+    assert response.status_code == 200, response.text
+    _until(lambda: targets.get(connection_id) is None, "the deleted connection was kept")
+    assert database.run_sync(functools.partial(targets.load, connection_id=connection_id), write=False) is UNKNOWN
+    assert targets.get(connection_id) is UNKNOWN
+
+    again = {
+        "id": connection_id,
+        "user_id": api.tenant.account.id,
+        "connection_name": "again",
+        "active": True,
+        "outbound_profile_id": None,
+        "attach_position": None,
+        "created_at": datetime.now(UTC),
+    }
+    database.run_sync(functools.partial(connections.insert, values=again), write=True)  # as an import makes it
+
+    _until(lambda: targets.get(connection_id) is not UNKNOWN, "the new connection is still unknown")
+    found = database.run_sync(functools.partial(targets.load, connection_id=connection_id), write=False)
+    assert found.connection_id == connection_id
 
 
 @pytest.mark.parametrize("settings", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)

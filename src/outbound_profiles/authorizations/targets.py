@@ -58,6 +58,9 @@ class Limit(msgspec.Struct, frozen=True, gc=False):
 
 
 _NO_CONNECTION: Final = Link(False, 0, None)
+# Connection ids no connection has are held apart, fewer: a switch calling from ids made up pushes
+# no connection out.
+UNKNOWN_ENTRIES: Final = 10_000
 
 
 class Targets:
@@ -67,7 +70,8 @@ class Targets:
         self.links: Cache[int, Link] = self._cache("decision_connections", "connections")
         self.profiles: Cache[int, ProfileSnapshot] = self._cache("decision_profiles", "outbound_profiles")
         self.accounts: Cache[int, Limit] = self._cache("decision_accounts", "users")
-        self.caches = (self.links, self.profiles, self.accounts)
+        self.unknown: Cache[int, Link] = self._cache("decision_unknown_connections", "connections", UNKNOWN_ENTRIES)
+        self.caches = (self.links, self.profiles, self.accounts, self.unknown)
         self._warming: asyncio.Task[None] | None = None
         self._warmed_from = 0  # when the caches were last emptied whole, as the last warm began
         self._running = False
@@ -106,13 +110,13 @@ class Targets:
         except Exception:  # the calls fill them one by one meanwhile
             logger.exception("the decision caches could not be warmed; they fill call by call")
 
-    def _cache(self, name: str, table: str) -> Cache[Any, Any]:
+    def _cache(self, name: str, table: str, max_entries: int | None = None) -> Cache[Any, Any]:
         return self.database.cache(
             name,
             depends_on=(table,),
             keyed_by=table,
             parse_key=int,
-            max_entries=self.max_entries,
+            max_entries=max_entries or self.max_entries,
             cleared_by_writes=True,
         )
 
@@ -121,9 +125,7 @@ class Targets:
         it is not held."""
         link = self.links.get(connection_id)
         if link is None:
-            return None
-        if link is _NO_CONNECTION:
-            return UNKNOWN
+            return None if self.unknown.get(connection_id) is None else UNKNOWN
         limit = self.accounts.get(link.account_id)
         if limit is None:
             return None
@@ -138,7 +140,7 @@ class Targets:
         """Read the connection's target (`UNKNOWN` for no such connection) and hold its parts."""
         row = repository.target(connection, connection_id)
         if row is None:
-            fill(connection, self.links, connection_id, _NO_CONNECTION)
+            fill(connection, self.unknown, connection_id, _NO_CONNECTION)
             return UNKNOWN
         target = target_of(row)
         profile = target.profile
@@ -151,7 +153,7 @@ class Targets:
 
     def entries(self) -> dict[str, int]:
         """How many entries each cache holds, by table."""
-        return {cache.depends_on[0]: len(cache) for cache in self.caches}
+        return {"connections": len(self.links), "outbound_profiles": len(self.profiles), "users": len(self.accounts)}
 
     def clear(self) -> None:
         for cache in self.caches:
