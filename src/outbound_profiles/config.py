@@ -113,11 +113,11 @@ class Settings:
         redis_cluster = os.environ.get("OUTBOUND_PROFILES_REDIS_CLUSTER", "off").lower()
         if redis_cluster not in ("on", "off"):
             raise ConfigurationError(f"OUTBOUND_PROFILES_REDIS_CLUSTER must be on or off, not {redis_cluster!r}")
-        if redis_cluster == "on" and redis_url is None:
-            raise ConfigurationError(
-                "OUTBOUND_PROFILES_REDIS_CLUSTER=on needs OUTBOUND_PROFILES_REDIS_URL (a node of it)"
-            )
-        if redis_cluster == "on" and redis_url is not None:
+        if redis_cluster == "on":
+            if redis_url is None:
+                raise ConfigurationError(
+                    "OUTBOUND_PROFILES_REDIS_CLUSTER=on needs OUTBOUND_PROFILES_REDIS_URL (a node of it)"
+                )
             _check_cluster_url(redis_url)
         data_plane = os.environ.get("OUTBOUND_PROFILES_DATA_PLANE", "on").lower()
         if data_plane not in ("on", "off"):
