@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import gc
+import logging
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -216,7 +217,9 @@ def test_a_change_of_one_profile_or_connection_drops_its_own_targets_only(
     assert held.profile is None
 
 
-def test_warming_holds_every_connection_before_its_first_call(api: Api, database: Database) -> None:
+def test_warming_holds_every_connection_before_its_first_call(
+    api: Api, database: Database, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
     data_plane: DataPlane = api.client.app.state.data_plane
     without = api.connection(active=False)
     ids = [int(without["id"])]
@@ -229,10 +232,12 @@ def test_warming_holds_every_connection_before_its_first_call(api: Api, database
     ]
     data_plane.targets.clear()
 
-    with api.client.portal() as portal:
+    with api.client.portal() as portal, caplog.at_level(logging.INFO, "outbound_profiles.data_plane"):
         portal.call(data_plane.targets.warm)
 
     assert [data_plane.targets.get(i) for i in ids] == expected
+    assert "decision caches warmed in" in caplog.text
+    assert "Logging error" not in capsys.readouterr().err  # the message's figures match its format
 
 
 @pytest.mark.parametrize("settings", ["sqlite"], indirect=True)

@@ -4,7 +4,7 @@ Three caches, one per table a target is read from, each keyed by that table's ro
 profile (in this process, or on PostgreSQL in any) drops that profile's snapshot and nothing else,
 and so does a change of a connection or of an account. A target is put together from the three on
 each call; when one of them lacks its part, the connection's row is read joined with its account and
-profile, and fills all three.
+profile, and fills all three. Connection ids no connection has are held apart, fewer of them.
 
 `warm` fills them from the database ahead of the calls, as many entries as they hold: a service
 whose caches hold every connection decides the first call of each as fast as the next ones, however
@@ -36,7 +36,7 @@ logger = logging.getLogger("outbound_profiles.data_plane")
 T = TypeVar("T")
 
 TABLES: Final = ("connections", "outbound_profiles", "users")
-UNKNOWN: Final = Target(0, False, 0, None, None)  # what a connection id no connection has is cached as
+UNKNOWN: Final = Target(0, False, 0, None, None)  # the target of a connection id no connection has
 MAX_SHARED: Final = 100_000
 WARM_BATCH: Final = 500  # rows read at a time while warming: each batch holds the event loop a few ms
 _RATE: Final = repository.PROFILE_COLUMNS.index("max_destination_rate")
@@ -167,10 +167,13 @@ class Targets:
         await self._warm(_LINKS, self.links, _link)
         await self._warm(_ACCOUNTS, self.accounts, _limit)
         await self._warm(_PROFILES, self.profiles, _snapshot)
+        held = self.entries()
         logger.info(
             "decision caches warmed in %.1f s: %d connections, %d accounts, %d profiles",
             time.monotonic() - began,
-            *(len(cache) for cache in self.caches),
+            held["connections"],
+            held["users"],
+            held["outbound_profiles"],
         )
 
     async def _warm(self, statement: Any, cache: Cache[int, Any], build: Callable[[Sequence[Any]], Any]) -> None:
