@@ -15,6 +15,7 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import Connection, text
 
+from outbound_profiles.accounts import service as accounts
 from outbound_profiles.authorizations.service import DataPlane
 from outbound_profiles.authorizations.targets import UNKNOWN, Targets
 from outbound_profiles.connections import repository as connections
@@ -216,6 +217,42 @@ def test_a_change_of_one_profile_or_connection_drops_its_own_targets_only(
     assert held is not None
     assert held.profile is None
 
+    response = api.client.put(
+        f"/termination/endpoints/{changed_profile}", json={"connection_ids": [changed]}, headers=api.tenant.headers
+    )
+    assert response.status_code == 200, response.text
+    call = {"call_id": "attached again", "connection_id": changed, "to": "+12025550123", "from": "+13125550100"}
+    answer = api.client.post("/termination/authorizations", json=call, headers=switch_headers).json()
+    assert (answer["decision"], answer["outbound_profile_id"]) == ("allow", changed_profile)
+    assert untouched()
+
+
+def test_a_change_of_the_account_s_call_limit_reaches_its_next_call(
+    api: Api, database: Database, switch_headers: dict[str, str]
+) -> None:
+    data_plane: DataPlane = api.client.app.state.data_plane
+    connection = api.connection()
+    api.profile(connection_ids=[connection["id"]], name="limited later")
+    calls = iter(range(10))
+
+    def authorize() -> dict[str, Any]:
+        call = {"call_id": f"limit-{next(calls)}", "connection_id": connection["id"], "to": "+12025550123"}
+        response = api.client.post("/termination/authorizations", json={**call, "from": "+1"}, headers=switch_headers)
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    assert authorize()["decision"] == "allow"
+    link = data_plane.targets.links.get(int(connection["id"]))
+    assert link is not None
+
+    database.run_sync(
+        functools.partial(accounts.update_user, email=api.tenant.email, concurrent_call_limit=1), write=True
+    )
+
+    _until(lambda: data_plane.targets.accounts.get(api.tenant.account.id) is None, "the account's limit was kept")
+    assert data_plane.targets.links.get(int(connection["id"])) is link  # the connection's entry stays
+    assert authorize()["reason"] == "account_ports_exhausted"
+
 
 def test_warming_holds_every_connection_before_its_first_call(
     api: Api, database: Database, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
@@ -273,8 +310,13 @@ def test_a_connection_created_after_its_id_was_asked_for_is_found(api: Api, data
     response = api.client.delete(f"/security/connections/{connection_id}", headers=api.tenant.headers)
     assert response.status_code == 200, response.text
     _until(lambda: targets.get(connection_id) is None, "the deleted connection was kept")
-    assert database.run_sync(functools.partial(targets.load, connection_id=connection_id), write=False) is UNKNOWN
-    assert targets.get(connection_id) is UNKNOWN
+    load = functools.partial(targets.load, connection_id=connection_id)
+
+    def held_as_unknown() -> bool:  # PostgreSQL: a read during which the delete's notification came is not kept
+        assert database.run_sync(load, write=False) is UNKNOWN
+        return targets.get(connection_id) is UNKNOWN
+
+    _until(held_as_unknown, "the unknown id was not held")
 
     again = {
         "id": connection_id,
