@@ -105,7 +105,7 @@ class DataPlane:
         lease_s: float,
         fail_open: bool,
         observer: Observer | None = None,
-        cache_entries: int = 1_000_000,
+        cache_entries: int,
     ) -> None:
         self.database = database
         self.counters = counters
