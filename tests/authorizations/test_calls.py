@@ -209,3 +209,46 @@ def test_a_call_that_cannot_be_ended_holds_up_no_other_expiry(
     assert switch.end("fine").json()["end_reason"] == "lease_expired"
     monkeypatch.setattr(service, "_finish", real)
     assert switch.end("stuck").json()["end_reason"] in ("completed", "lease_expired")
+
+
+def test_an_allow_learns_from_its_insert_alone_that_its_call_is_new(database: Database) -> None:
+    """The INSERT of a new call counts its row, and a second one with the same id counts none and reads
+    the first, on both engines (psycopg counted -1 for every INSERT, so each allow read its row back)."""
+    now = datetime.now(UTC)
+    values = {
+        "call_id": "once",
+        "user_id": 1,
+        "outbound_profile_id": 2,
+        "connection_id": 3,
+        "billing_group_id": None,
+        "to_number": "+12025550123",
+        "from_number": "+13125550100",
+        "destination_country": "US",
+        "rate": None,
+        "connect_fee": None,
+        "initial_increment": None,
+        "subsequent_increment": None,
+        "started_at": now,
+        "lease_expires_at": now + timedelta(hours=4),
+        "last_keepalive_at": now,
+        "max_duration_seconds": None,
+        "decision": "{}",
+    }
+    assert tuple(values) == repository.INSERTED
+    reads: list[str] = []
+    real = repository.get
+
+    def counted(connection: Any, call_id: str) -> Any:
+        reads.append(call_id)
+        return real(connection, call_id)
+
+    def twice(connection: Any) -> list[Any]:
+        return [repository.insert(connection, values), repository.insert(connection, {**values, "to_number": "+1"})]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(repository, "get", counted)
+        first, second = database.run_sync(twice, write=True)
+    assert first is None
+    assert second is not None
+    assert second.to_number == "+12025550123"
+    assert reads == ["once"]

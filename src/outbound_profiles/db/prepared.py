@@ -27,6 +27,8 @@ from outbound_profiles.db.group_commit import driver_of
 Bind = tuple[str, Callable[[Any], Any] | None]
 Result = tuple[int, Callable[[Any], Any]]  # a column's place in the row, and its result processor
 Compiled = tuple[str, tuple[Bind, ...], tuple[Result, ...]]
+# SQLAlchemy keeps the rowcount of an UPDATE or DELETE only, unless asked: an INSERT's is -1 on psycopg.
+_ROWCOUNT = {"preserve_rowcount": True}
 
 
 class Prepared:
@@ -46,7 +48,7 @@ class Prepared:
     def execute(self, connection: Connection, parameters: Mapping[str, Any]) -> int:
         """Run it with `parameters` in the connection's transaction; the number of rows it touched."""
         if connection.dialect.name != "sqlite":
-            return connection.execute(self.statement, dict(parameters)).rowcount
+            return connection.execute(self.statement, dict(parameters), execution_options=_ROWCOUNT).rowcount
         rowcount: int = self._run(connection, self._for(connection.dialect), parameters).rowcount
         return rowcount
 
