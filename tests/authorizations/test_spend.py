@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from outbound_profiles.authorizations import repository, service
 from outbound_profiles.db.database import Database
 from outbound_profiles.rating.service import import_default_deck
 from tests.authorizations.conftest import Switch
@@ -178,3 +179,63 @@ def test_usage_is_the_tenants_own(api: Api, other_api: Api) -> None:
     response = other_api.client.get(f"/termination/endpoints/{profile_id}/usage", headers=other_api.tenant.headers)
     assert response.status_code == 404
     assert response.json()["errors"][0]["code"] == "10005"
+
+
+def test_a_call_allowed_here_is_ended_without_a_read_and_its_record_is_the_one_a_read_gives(
+    rated: Switch, api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process keeps what it wrote of the calls it allowed (none of it changes), so their end bills and
+    answers from memory; a call allowed elsewhere (another node, before a restart) is read. Both give the
+    same record, and both settle the day's spend."""
+    connection_id, profile_id = _line(api)
+    rated.authorize(connection_id, GB, call_id="here")
+    rated.authorize(connection_id, GB, call_id="elsewhere")
+    rated.client.app.state.data_plane._started.pop("elsewhere")  # as if another node had allowed it
+
+    def no_read(*args: Any) -> Any:
+        raise AssertionError("the call's row was read")
+
+    monkeypatch.setattr(repository, "get", no_read)
+    here = rated.end("here", 61)
+    assert here.status_code == 200, here.text
+    monkeypatch.undo()
+    elsewhere = rated.end("elsewhere", 61).json()
+    mine = here.json()
+    for record in (mine, elsewhere):
+        assert (record["billed_seconds"], record["cost"], record["connect_fee"]) == (66, "0.760000", "0.10")
+    moments = ("call_id", "started_at", "ended_at")
+    assert {k: v for k, v in mine.items() if k not in moments} == {
+        k: v for k, v in elsewhere.items() if k not in moments
+    }
+    assert rated.end("here", 5).json() == mine  # a second end reads the record, and changes nothing
+    assert _usage(api, profile_id)["spend"] == "1.520000"
+
+
+def test_a_call_ended_elsewhere_meanwhile_answers_that_record_here(rated: Switch, api: Api, database: Database) -> None:
+    """The call is remembered here, but another node ended it first: this end writes nothing and
+    answers the other's record (its spend counted once)."""
+    connection_id, profile_id = _line(api)
+    rated.authorize(connection_id, DC, call_id="raced")
+    database.run_sync(
+        lambda c: c.exec_driver_sql(
+            "UPDATE calls SET ended_at = started_at, duration_seconds = 7, end_reason = 'completed', "
+            "billed_seconds = 12, cost_micros = 2000"
+        ),
+        write=True,
+    )
+    record = rated.end("raced", 600).json()
+    assert (record["duration_seconds"], record["billed_seconds"], record["cost"]) == (7, 12, "0.002000")
+    assert _usage(api, profile_id)["spend"] == "0.002000"
+
+
+def test_the_calls_remembered_for_their_end_are_bounded(
+    rated: Switch, api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "_MAX_STARTED", 2)
+    connection_id, profile_id = _line(api)
+    for call_id in ("first", "second", "third"):
+        rated.authorize(connection_id, DC, call_id=call_id)
+    assert list(rated.client.app.state.data_plane._started) == ["second", "third"]
+    assert rated.end("first", 61).json()["cost"] == "0.011000"  # read from its row
+    assert rated.end("third", 61).json()["cost"] == "0.011000"
+    assert _usage(api, profile_id)["spend"] == "0.022000"

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, bindparam, func, literal_column, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from outbound_profiles.db.prepared import Prepared
@@ -90,6 +90,25 @@ class CallRow(NamedTuple):
     cost_micros: int | None
 
 
+class Started(NamedTuple):
+    """The columns of a call that its allow writes and nothing changes after: what its end bills and
+    answers from, with the `ENDED` columns."""
+
+    call_id: str
+    user_id: int
+    outbound_profile_id: int
+    connection_id: int
+    billing_group_id: str | None
+    to_number: str
+    from_number: str
+    destination_country: str | None
+    rate: str | None
+    connect_fee: str | None
+    initial_increment: int | None
+    subsequent_increment: int | None
+    started_at: datetime
+
+
 # The row's fields name the columns: a field no column has fails here, at import.
 _BY_ID = Prepared(select(*(calls.c[name] for name in CallRow._fields)).where(calls.c.call_id == bindparam("call_id")))
 
@@ -169,40 +188,11 @@ _EXPIRE = Prepared(
 
 def end(connection: Connection, call_id: str, values: dict[str, Any], *, expired_by: datetime | None = None) -> bool:
     """End an active call with `values` (the `ENDED` columns); False when no active call has this id
-    (with `expired_by`: none whose lease had run out by then)."""
+    (with `expired_by`: none whose lease had run out by then). The same statement adds the call's
+    cost to its profile's spend for the day it started (a trigger: migration 0013)."""
     if expired_by is None:
         return _END.execute(connection, {"key_call_id": call_id, **values}) == 1
     return _EXPIRE.execute(connection, {"key_call_id": call_id, "expired_by": expired_by, **values}) == 1
-
-
-def _settle_statement(insert: Any) -> Prepared:
-    return Prepared(
-        insert(daily_spend)
-        .values(
-            outbound_profile_id=bindparam("profile_id"),
-            day=bindparam("day"),
-            user_id=bindparam("user_id"),
-            settled_micros=bindparam("micros"),
-            calls=literal_column("1"),
-        )
-        .on_conflict_do_update(
-            index_elements=["outbound_profile_id", "day"],
-            set_={
-                "settled_micros": daily_spend.c.settled_micros + bindparam("micros"),
-                "calls": daily_spend.c.calls + literal_column("1"),
-            },
-        )
-    )
-
-
-_SETTLE = {"sqlite": _settle_statement(sqlite.insert), "postgresql": _settle_statement(postgresql.insert)}
-
-
-def settle(connection: Connection, *, user_id: int, profile_id: int, day: date, micros: int) -> None:
-    """Add an ended call's cost to its profile's spend on the UTC day it started."""
-    _SETTLE[connection.dialect.name].execute(
-        connection, {"profile_id": profile_id, "day": day, "user_id": user_id, "micros": micros}
-    )
 
 
 _KEEPALIVE = (

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import operator
 import re
 import time
 from collections import OrderedDict
@@ -70,6 +71,8 @@ RECORD_WAIT_S: Final = 0.5  # how long a reserved call may take to be recorded b
 # two passes in a row is freed (a request records its call well within one).
 RECONCILE_INTERVAL_S: Final = 30.0
 _MAX_REMEMBERED_DENIALS: Final = 100_000
+# The calls allowed here whose end this process has not seen yet, kept to end them without a read.
+_MAX_STARTED: Final = 100_000
 # What no recorded call id holds. Not C1 (which schemas.CallId refuses too): an older version took it.
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
 # The active calls are counted for `/metrics` at most this often, and a scrape waits this long at most.
@@ -116,6 +119,8 @@ class DataPlane:
         self.targets = Targets(database, max_entries=cache_entries)
         # A denied call is not written anywhere: a retry of it is answered from here.
         self._denials: OrderedDict[tuple[str, str], AuthorizationOut] = OrderedDict()  # by connection and call
+        # The calls this process allowed, by id: what their end bills and answers, which nothing changes.
+        self._started: OrderedDict[str, repository.Started] = OrderedDict()
         # Releases the counters could not take (Redis unreachable), tried again by the sweeper.
         self._pending_releases: list[tuple[int, int, str]] = []
         # The reservations the last reconcile found with no active call: (account, call) -> their stamp.
@@ -204,6 +209,10 @@ class DataPlane:
             if existing.ended_at is not None or existing.outbound_profile_id != outcome.profile.id:
                 await self._give_back(admission, reserved)
             return _recorded(call, existing.connection_id, existing.decision)
+        started = self._started
+        started[call.call_id] = repository.Started(*_started_columns(values))
+        if len(started) > _MAX_STARTED:
+            started.popitem(last=False)
         return answer
 
     async def _give_back(self, admission: Admission, reserved: bool) -> None:
@@ -283,24 +292,26 @@ class DataPlane:
 
     async def end(self, call_id: str, duration_seconds: int | None) -> CallOut:
         _check_id(call_id, f"No call with the id {call_id!r} was authorized.")
+        started = self._started.pop(call_id, None)  # allowed here: ended without reading its row
 
         def work(connection: Connection) -> tuple[Mapping[str, Any], bool]:
-            row = repository.get(connection, call_id)
+            if started is not None:
+                ended = _complete(connection, started, duration_seconds)
+                if ended is not None:
+                    return ended, True
+            row = repository.get(connection, call_id)  # allowed elsewhere, or ended already
             if row is None:
                 raise NotFound(f"No call with the id {call_id!r} was authorized.")
             if row.ended_at is None:
-                now = datetime.now(UTC)
-                duration = duration_seconds
-                if duration is None:
-                    duration = max(0, int((now - row.started_at).total_seconds()))
-                ended = _finish(connection, row, now, duration, "completed")
+                ended = _complete(connection, row, duration_seconds)
                 if ended is not None:
                     return ended, True
                 row = repository.get(connection, call_id)  # ended meanwhile, by another request or the sweeper
                 assert row is not None
             return row._asdict(), False
 
-        record, ended_now = await self.database.write(work)
+        # One statement writes: the UPDATE that ends the call (an earlier one, if any, found it ended).
+        record, ended_now = await self.database.write(work, one_statement=True)
         if ended_now:
             await self._release(record["user_id"], record["outbound_profile_id"], call_id)
         return _call_out(record)
@@ -337,9 +348,12 @@ class DataPlane:
         due = await self.database.read(lambda c: repository.expired(c, now, 1000))
         ended = 0
         for row in due:
+            self._started.pop(row.call_id, None)
             # Each in a transaction of its own: a call that cannot be ended holds up no other.
             try:
-                record = await self.database.write(functools.partial(_expire, call_id=row.call_id, now=now))
+                record = await self.database.write(
+                    functools.partial(_expire, call_id=row.call_id, now=now), one_statement=True
+                )
             except Exception:
                 logger.exception("call %s could not be ended at the end of its lease; trying again", row.call_id)
                 continue
@@ -532,9 +546,19 @@ def _expire(connection: Connection, call_id: str, now: datetime) -> dict[str, An
     return _finish(connection, row, now, duration, "lease_expired", expired_by=now)
 
 
+def _complete(
+    connection: Connection, call: repository.CallRow | repository.Started, duration: int | None
+) -> dict[str, Any] | None:
+    """End an active call as completed, lasting `duration` (by default, from its start until now)."""
+    now = datetime.now(UTC)
+    if duration is None:
+        duration = max(0, int((now - call.started_at).total_seconds()))
+    return _finish(connection, call, now, duration, "completed")
+
+
 def _finish(
     connection: Connection,
-    row: repository.CallRow,
+    row: repository.CallRow | repository.Started,
     at: datetime,
     duration: int,
     reason: str,
@@ -542,8 +566,8 @@ def _finish(
     expired_by: datetime | None = None,
 ) -> dict[str, Any] | None:
     """End an active call as its record: billed by the tariff it was allowed under, its cost added
-    to its profile's spend for the day it started. None if it was ended meanwhile (or, with
-    `expired_by`, kept alive meanwhile)."""
+    to its profile's spend for the day it started (by the same statement). None if no active call
+    has its id: ended meanwhile (or, with `expired_by`, kept alive meanwhile), or never recorded."""
     billed, micros = _billing(row, duration)
     values = {
         "ended_at": at,
@@ -554,13 +578,6 @@ def _finish(
     }
     if not repository.end(connection, row.call_id, values, expired_by=expired_by):
         return None
-    repository.settle(
-        connection,
-        user_id=row.user_id,
-        profile_id=row.outbound_profile_id,
-        day=row.started_at.astimezone(UTC).date(),
-        micros=micros or 0,
-    )
     return {**row._asdict(), **values}
 
 
@@ -685,6 +702,9 @@ def _denial(call: Call, denied: Denied) -> AuthorizationOut:
         recording=None,
         lease_expires_at=None,
     )
+
+
+_started_columns = operator.itemgetter(*repository.Started._fields)
 
 
 def _call_row(call: Call, plan: Plan, answer: AuthorizationOut, now: float) -> dict[str, Any]:
