@@ -120,7 +120,8 @@ class DataPlane:
         # A denied call is not written anywhere: a retry of it is answered from here.
         self._denials: OrderedDict[tuple[str, str], AuthorizationOut] = OrderedDict()  # by connection and call
         # The calls this process allowed, by id: what their end bills and answers, which nothing changes.
-        self._started: OrderedDict[str, repository.Started] = OrderedDict()
+        # (`repository.Started`'s fields, as a plain tuple: the named one is built at the end only)
+        self._started: OrderedDict[str, tuple[Any, ...]] = OrderedDict()
         # Releases the counters could not take (Redis unreachable), tried again by the sweeper.
         self._pending_releases: list[tuple[int, int, str]] = []
         # The reservations the last reconcile found with no active call: (account, call) -> their stamp.
@@ -210,7 +211,7 @@ class DataPlane:
                 await self._give_back(admission, reserved)
             return _recorded(call, existing.connection_id, existing.decision)
         started = self._started
-        started[call.call_id] = repository.Started(*_started_columns(values))
+        started[call.call_id] = _started_columns(values)
         if len(started) > _MAX_STARTED:
             started.popitem(last=False)
         return answer
@@ -292,7 +293,8 @@ class DataPlane:
 
     async def end(self, call_id: str, duration_seconds: int | None) -> CallOut:
         _check_id(call_id, f"No call with the id {call_id!r} was authorized.")
-        started = self._started.pop(call_id, None)  # allowed here: ended without reading its row
+        columns = self._started.pop(call_id, None)  # allowed here: ended without reading its row
+        started = None if columns is None else repository.Started._make(columns)
 
         def work(connection: Connection) -> tuple[Mapping[str, Any], bool]:
             if started is not None:
