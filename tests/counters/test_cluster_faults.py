@@ -25,8 +25,8 @@ from outbound_profiles.counters.redis import RedisCounters
 from outbound_profiles.db.database import Database
 from tests.authorizations.conftest import Switch
 from tests.conftest import Api, TenantFactory
-from tests.counters.conftest import UNCLOSED_SOCKETS
 from tests.counters import harness
+from tests.counters.conftest import UNCLOSED_SOCKETS
 from tests.counters.harness import PrivateCluster, free_port
 from tests.redis_pass import installed
 
