@@ -299,20 +299,21 @@ def measure(args: argparse.Namespace, wrk: str) -> int:
             print(note, flush=True)
 
         allowed: dict[tuple[str, str, int], int] = {}
-        # The app's CPU per request (user + system of its process, one worker): it moves far less
-        # with the machine's load than requests/s.
-        app_pid = server_pid(app_port) if args.workers == 1 else None
-        cpu_us: dict[tuple[str, int], float] = {}
+        # Each server's CPU per request (user + system of its process, one worker): it moves far less
+        # with the machine's load than requests/s, and the raw app's says what a request costs uvicorn.
+        pids = {side: server_pid(port) for side, port in ports.items()} if args.workers == 1 else {}
+        cpu_us: dict[tuple[str, str, int], float] = {}
 
         def load_run(path_: str, side: str, round_: int, duration: float) -> WrkRun:
             label = f"{path_}{side}{round_}"
             script = tmp / f"{label}.lua"
             chosen = [DENIED_NUMBER] if path_ == "deny" else numbers
             script.write_text(lua(chosen, label, connection_id, switch_token, pairs=path_ == "pair"))
-            cpu_before = cpu_seconds(app_pid) if app_pid is not None else 0.0
+            pid = pids.get(side)
+            cpu_before = cpu_seconds(pid) if pid is not None else 0.0
             run, out = run_wrk_allowed(wrk, script, ports[side], side=side, round_=round_, args=args, duration=duration)
-            if side == "app" and app_pid is not None:
-                cpu_us[(path_, round_)] = (cpu_seconds(app_pid) - cpu_before) / max(run.requests, 1) * 1e6
+            if pid is not None:
+                cpu_us[(path_, side, round_)] = (cpu_seconds(pid) - cpu_before) / max(run.requests, 1) * 1e6
             allowed[(path_, side, round_)] = out
             return run
 
@@ -326,7 +327,8 @@ def measure(args: argparse.Namespace, wrk: str) -> int:
                     run = load_run(path_, side, round_, args.duration)
                     runs[path_].append(run)
                     share = allowed[(path_, side, round_)] / max(run.requests, 1)
-                    cpu = f"  CPU {cpu_us[(path_, round_)]:.0f} us/request" if (path_, round_) in cpu_us else ""
+                    key = (path_, side, round_)
+                    cpu = f"  CPU {cpu_us[key]:.0f} us/request" if key in cpu_us else ""
                     print(
                         f"  round {round_} {path_:5} {side}: {run.rps:8.0f} req/s  p99 {run.p99_ms:6.2f} ms  "
                         f"allowed {share:.1%}{cpu}",
@@ -350,7 +352,10 @@ def measure(args: argparse.Namespace, wrk: str) -> int:
             "active_calls_at_end": active,
             "database": database,
             "counters": counters,
-            "app_cpu_us_per_request": {p: [v for (q, _), v in sorted(cpu_us.items()) if q == p] for p in PATHS},
+            "cpu_us_per_request": {
+                side: {p: [v for (q, s, _), v in sorted(cpu_us.items()) if (q, s) == (p, side)] for p in PATHS}
+                for side in ("raw", "floor", "app")
+            },
         },
     )
 
@@ -411,13 +416,21 @@ def report(
             "ratios": [a.rps / r.rps for r, a in zip(raw, app, strict=True)],
         }
         ratios = " ".join(f"{x:.3f}" for x in summary[path_]["ratios"])
-        cpu = extra["app_cpu_us_per_request"][path_]
+        cpu = extra["cpu_us_per_request"]["app"][path_]
+        raw_cpu = extra["cpu_us_per_request"]["raw"][path_]
         summary[path_]["app_cpu_us_per_request"] = statistics.median(cpu) if cpu else None
+        summary[path_]["raw_cpu_us_per_request"] = statistics.median(raw_cpu) if raw_cpu else None
         print(
             f"{path_:5}  raw {raw_rps:8.0f} req/s  app {app_rps:8.0f} req/s  ratio {app_rps / raw_rps:.3f} "
             f"(rounds {ratios})  app p50 {app_p50:.2f} ms p99 {app_p99:.2f} ms  errors {errors}"
             + (f"  app CPU {statistics.median(cpu):.0f} us/request" if cpu else "")
         )
+        if cpu and raw_cpu:
+            # With each server on one core, the ratio of requests/s is about the inverse ratio of CPU.
+            print(
+                f"{'':5}  CPU a request: raw {statistics.median(raw_cpu):.0f} us, app {statistics.median(cpu):.0f} us: "
+                f"raw/app {statistics.median(raw_cpu) / statistics.median(cpu):.3f}"
+            )
         floor = [r for r in measured if r.side == "floor"]
         if floor:
             floor_rps = statistics.median(r.rps for r in floor)
