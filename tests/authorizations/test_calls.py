@@ -5,18 +5,19 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from litestar.testing import TestClient
+from sqlalchemy import select
 
 from outbound_profiles.app import create_app
 from outbound_profiles.authorizations import repository, service
 from outbound_profiles.config import Settings
 from outbound_profiles.db.database import Database
 from outbound_profiles.db.engine import build_engine
-from outbound_profiles.models import calls
+from outbound_profiles.models import calls, daily_spend
 from tests.authorizations.conftest import Line, Switch
 from tests.conftest import Api
 
@@ -211,12 +212,10 @@ def test_a_call_that_cannot_be_ended_holds_up_no_other_expiry(
     assert switch.end("stuck").json()["end_reason"] in ("completed", "lease_expired")
 
 
-def test_an_allow_learns_from_its_insert_alone_that_its_call_is_new(database: Database) -> None:
-    """The INSERT of a new call counts its row, and a second one with the same id counts none and reads
-    the first, on both engines (psycopg counted -1 for every INSERT, so each allow read its row back)."""
-    now = datetime.now(UTC)
+def _call(call_id: str, started_at: datetime, **changed: Any) -> dict[str, Any]:
+    """The values an allow inserts for a call (`repository.INSERTED`)."""
     values = {
-        "call_id": "once",
+        "call_id": call_id,
         "user_id": 1,
         "outbound_profile_id": 2,
         "connection_id": 3,
@@ -228,13 +227,20 @@ def test_an_allow_learns_from_its_insert_alone_that_its_call_is_new(database: Da
         "connect_fee": None,
         "initial_increment": None,
         "subsequent_increment": None,
-        "started_at": now,
-        "lease_expires_at": now + timedelta(hours=4),
-        "last_keepalive_at": now,
+        "started_at": started_at,
+        "lease_expires_at": started_at + timedelta(hours=4),
+        "last_keepalive_at": started_at,
         "max_duration_seconds": None,
         "decision": "{}",
     }
     assert tuple(values) == repository.INSERTED
+    return {**values, **changed}
+
+
+def test_an_allow_learns_from_its_insert_alone_that_its_call_is_new(database: Database) -> None:
+    """The INSERT of a new call counts its row, and a second one with the same id counts none and reads
+    the first, on both engines (psycopg counted -1 for every INSERT, so each allow read its row back)."""
+    values = _call("once", datetime.now(UTC))
     reads: list[str] = []
     real = repository.get
 
@@ -252,3 +258,50 @@ def test_an_allow_learns_from_its_insert_alone_that_its_call_is_new(database: Da
     assert second is not None
     assert second.to_number == "+12025550123"
     assert reads == ["once"]
+
+
+def test_an_end_adds_its_cost_and_one_call_to_the_utc_day_its_call_started(database: Database) -> None:
+    """The day's spend is added to by the statement that ends the call (a trigger), on the day the call
+    started in UTC (not the day it ended, nor the day in the offset it was given in), once."""
+    plus_five = timezone(timedelta(hours=5))
+    late = datetime(2026, 12, 6, 23, 59, 59, 999999, tzinfo=UTC)
+    calls_started = {
+        "late": late,
+        "offset": datetime(2026, 12, 7, 4, 59, 0, tzinfo=plus_five),  # 23:59 UTC on the 6th
+        "midnight": datetime(2026, 12, 7, tzinfo=UTC),
+        "unpriced": datetime(2026, 12, 7, 0, 0, 1, tzinfo=UTC),
+    }
+    costs = {"late": 1_000, "offset": 20_000, "midnight": 300_000, "unpriced": None}
+    ended_at = datetime(2026, 12, 7, 0, 10, tzinfo=UTC)
+
+    def work(connection: Any) -> tuple[list[bool], dict[tuple[str, int, int], tuple[int, int]]]:
+        for call_id, started_at in calls_started.items():
+            assert repository.insert(connection, _call(call_id, started_at)) is None
+        ended = [
+            repository.end(
+                connection,
+                call_id,
+                {
+                    "ended_at": ended_at,
+                    "duration_seconds": 30,
+                    "end_reason": "completed",
+                    "billed_seconds": None if costs[call_id] is None else 30,
+                    "cost_micros": costs[call_id],
+                },
+            )
+            for call_id in [*calls_started, "late"]  # the second end of "late" ends nothing
+        ]
+        rows = connection.execute(
+            select(
+                daily_spend.c.day,
+                daily_spend.c.outbound_profile_id,
+                daily_spend.c.user_id,
+                daily_spend.c.settled_micros,
+                daily_spend.c.calls,
+            )
+        ).all()
+        return ended, {(str(day), profile, user): (micros, count) for day, profile, user, micros, count in rows}
+
+    ended, spend = database.run_sync(work, write=True)
+    assert ended == [True, True, True, True, False]
+    assert spend == {("2026-12-06", 2, 1): (21_000, 2), ("2026-12-07", 2, 1): (300_000, 2)}

@@ -72,7 +72,7 @@ RECORD_WAIT_S: Final = 0.5  # how long a reserved call may take to be recorded b
 RECONCILE_INTERVAL_S: Final = 30.0
 _MAX_REMEMBERED_DENIALS: Final = 100_000
 # The calls allowed here whose end this process has not seen yet, kept to end them without a read.
-_MAX_STARTED: Final = 100_000
+_MAX_STARTED: Final = 20_000
 # What no recorded call id holds. Not C1 (which schemas.CallId refuses too): an older version took it.
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
 # The active calls are counted for `/metrics` at most this often, and a scrape waits this long at most.
@@ -350,7 +350,6 @@ class DataPlane:
         due = await self.database.read(lambda c: repository.expired(c, now, 1000))
         ended = 0
         for row in due:
-            self._started.pop(row.call_id, None)
             # Each in a transaction of its own: a call that cannot be ended holds up no other.
             try:
                 record = await self.database.write(
@@ -360,6 +359,7 @@ class DataPlane:
                 logger.exception("call %s could not be ended at the end of its lease; trying again", row.call_id)
                 continue
             if record is not None:
+                self._started.pop(row.call_id, None)
                 ended += 1
                 logger.info("call %s ended: its lease ran out", row.call_id)
                 await self._release(record["user_id"], record["outbound_profile_id"], row.call_id)

@@ -8,8 +8,12 @@ When an update of `calls` sets `ended_at` on a call that had none, a trigger add
 `cost_micros` (0 when it has no rate) and one call to `daily_spend` for its profile and the UTC day
 it started. The end of a call is then one statement, atomic by itself, where it was two under a
 savepoint; the sweep of expired leases settles the same way. The statement the service ran before
-(`INSERT ... ON CONFLICT DO UPDATE`) is the trigger's body, so the sums are the same. A later
-migration that rebuilds `calls` on SQLite (a copy of the table) must create the trigger again.
+(`INSERT ... ON CONFLICT DO UPDATE`) is the trigger's body, so the sums are the same.
+
+A service of an earlier version still adds the cost itself: run against this schema, it would count
+each end twice. Every node of an earlier version must be stopped before this migration is applied.
+A later migration that rebuilds `calls` or `daily_spend` on SQLite (a copy of the table) must drop
+the trigger first and create it again after.
 """
 
 from collections.abc import Sequence
