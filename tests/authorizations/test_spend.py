@@ -156,16 +156,16 @@ def test_spend_overshoots_only_by_calls_running_when_the_limit_is_reached(rated:
 
 def test_an_expired_lease_is_billed_to_the_last_keepalive(rated: Switch, api: Api, database: Database) -> None:
     connection_id, profile_id = _line(api)
-    rated.authorize(connection_id, US, call_id="silent")
+    rated.authorize(connection_id, GB, call_id="silent")
     data_plane = rated.client.app.state.data_plane
     database.run_sync(lambda c: c.exec_driver_sql("UPDATE calls SET lease_expires_at = started_at"), write=True)
     with rated.client.portal() as portal:
         portal.call(data_plane.sweep)  # unless the sweeper, every second, came first
     record = rated.end("silent").json()
     assert (record["end_reason"], record["duration_seconds"], record["billed_seconds"]) == ("lease_expired", 0, 0)
-    assert record["cost"] == "0.000000"
+    assert record["cost"] == "0.100000"  # the connect fee
     usage = _usage(api, profile_id)
-    assert (usage["active_calls"], usage["calls_today"]) == (0, 1)
+    assert (usage["active_calls"], usage["calls_today"], usage["spend"]) == (0, 1, "0.100000")  # counted once
 
 
 def test_usage_is_the_tenants_own(api: Api, other_api: Api) -> None:
