@@ -8,6 +8,7 @@ import functools
 import gc
 import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -166,6 +167,17 @@ def _until(condition: Any, what: str) -> None:
         time.sleep(0.02)
 
 
+def _warm_until(portal: Any, data_plane: DataPlane, held: Callable[[], bool]) -> None:
+    """Warm the caches until `held`: on PostgreSQL, a warm during which a notification of the test's
+    own set-up came keeps less, as it should."""
+
+    def warmed() -> bool:
+        portal.call(data_plane.targets.warm)
+        return held()
+
+    _until(warmed, "the warm did not hold what it should")
+
+
 def test_a_change_of_one_profile_or_connection_drops_its_own_targets_only(
     api: Api, switch_headers: dict[str, str]
 ) -> None:
@@ -270,12 +282,7 @@ def test_warming_holds_every_connection_before_its_first_call(
     data_plane.targets.clear()
 
     with api.client.portal() as portal, caplog.at_level(logging.INFO, "outbound_profiles.data_plane"):
-
-        def warmed() -> bool:  # PostgreSQL: a warm during which a set-up notification came keeps less
-            portal.call(data_plane.targets.warm)
-            return [data_plane.targets.get(i) for i in ids] == expected
-
-        _until(warmed, "not every connection was held")
+        _warm_until(portal, data_plane, lambda: [data_plane.targets.get(i) for i in ids] == expected)
 
     assert "decision caches warmed in" in caplog.text
     assert "Logging error" not in capsys.readouterr().err  # the message's figures match its format
@@ -346,12 +353,7 @@ def test_on_postgresql_the_caches_are_warmed_again_once_the_listener_is_back(api
     connection = api.connection()
     api.profile(connection_ids=[connection["id"]], name="warmed again")
     with api.client.portal() as portal:
-
-        def warmed() -> bool:  # a warm during which a set-up notification came keeps less
-            portal.call(data_plane.targets.warm)
-            return _held(data_plane, connection["id"]) is not None
-
-        _until(warmed, "warmed")
+        _warm_until(portal, data_plane, lambda: _held(data_plane, connection["id"]) is not None)
     pid = database.listener_pid
     assert pid is not None
 
@@ -398,12 +400,7 @@ def test_on_postgresql_caches_emptied_while_a_warm_runs_are_warmed_again_when_it
         await asyncio.sleep(1.0)
 
     with api.client.portal() as portal:
-
-        def warmed() -> bool:  # a warm during which a set-up notification came keeps less
-            portal.call(data_plane.targets.warm)
-            return _held(data_plane, connection["id"]) is not None
-
-        _until(warmed, "warmed")
+        _warm_until(portal, data_plane, lambda: _held(data_plane, connection["id"]) is not None)
         monkeypatch.setattr(Targets, "warm", slow_warm)
         portal.call(_warm_soon, data_plane.targets)
         _until(lambda: bool(warms), "a warm runs")
